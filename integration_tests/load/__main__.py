@@ -1,0 +1,369 @@
+"""``python -m integration_tests.load``: the load benchmark (see docs-performance.md).
+
+Examples::
+
+    python -m integration_tests.load --rows 800 --duration 10 --runs 3 --json out.json
+    python -m integration_tests.load --compare threadpool --runs 3   # greenlet vs thread pool
+    python -m integration_tests.load --compare uvloop --runs 3       # uvloop x2 vs asyncio x1
+    python -m integration_tests.load --compare rows --big-rows 1000000 --runs 3
+    python -m integration_tests.load --smoke                         # CI: ~30 s, asserts
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import httpx
+
+from integration_tests.load import wrk
+from integration_tests.load.dataset import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    Databases,
+    Template,
+    benchmark_databases,
+)
+from integration_tests.load.report import Measurement, Report, summarize
+from integration_tests.load.scenarios import (
+    SCENARIOS,
+    Scenario,
+    Target,
+    find_deep_cursor,
+    log_in,
+)
+from integration_tests.load.server import (
+    PRODUCT,
+    THREADPOOL,
+    RssSampler,
+    RunningServer,
+    ServeSpec,
+    serve,
+)
+
+_ACCESS_LINE = re.compile(r"service\.access: \S+ \S+ (\d{3}) [\d.]+ms")
+_REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One way of serving, on one data set: a column group of the table."""
+
+    name: str
+    spec: ServeSpec
+    rows: int
+
+
+def _variants(args: argparse.Namespace) -> list[Variant]:
+    product = ServeSpec(PRODUCT, args.workers, args.worker_class)
+    if args.compare == "threadpool":
+        return [
+            Variant("greenlet", replace(product, workers=1), args.rows),
+            Variant("threadpool", ServeSpec(THREADPOOL, 1, product.worker_class), args.rows),
+        ]
+    if args.compare == "uvloop":
+        return [
+            Variant("uvloop-w2", ServeSpec(PRODUCT, 2, "uvloop"), args.rows),
+            Variant("asyncio-w1", ServeSpec(PRODUCT, 1, "asyncio"), args.rows),
+        ]
+    if args.compare == "rows":
+        return [
+            Variant(f"rows-{args.big_rows}", product, args.big_rows),
+            Variant(f"rows-{args.rows}", product, args.rows),
+        ]
+    name = f"{product.worker_class}-w{product.workers}"
+    return [Variant(name, product, args.rows)]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m integration_tests.load",
+        description="Load-test the numbers API with wrk on a fresh, bulk-seeded PostgreSQL "
+        "database (BENCH_DATABASE_URL, else DATABASE_URL, else postgres@127.0.0.1:5432).",
+    )
+    parser.add_argument("--rows", type=int, default=800, help="numbers seeded (default 800)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario run")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured seconds before each")
+    parser.add_argument("--runs", type=int, default=3, help="alternating runs per variant")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
+    parser.add_argument("--workers", type=int, default=1, help="WEB_CONCURRENCY (product)")
+    parser.add_argument("--worker-class", default="asyncio", choices=("asyncio", "uvloop"))
+    parser.add_argument(
+        "--compare",
+        choices=("threadpool", "uvloop", "rows"),
+        help="alternate two variants: greenlet vs threadpool, uvloop -w 2 vs asyncio -w 1, "
+        "or --big-rows vs --rows",
+    )
+    parser.add_argument("--big-rows", type=int, default=1_000_000, help="for --compare rows")
+    parser.add_argument(
+        "--scenarios",
+        help="comma list of scenarios to run (default all): "
+        + ", ".join(s.name for s in SCENARIOS),
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", help="the API's LOG_LEVEL (default INFO, as shipped)"
+    )
+    parser.add_argument("--json", type=Path, help="write the full results here")
+    parser.add_argument("--markdown", type=Path, help="write the table here too")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="CI smoke: 300 rows, 2 s per scenario, one run; fails unless every scenario "
+        "made requests without a single error",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the table; 1 if the smoke checks fail, 2 if it cannot run."""
+    args = _parser().parse_args(argv)
+    if args.smoke:
+        args.rows, args.duration, args.warmup, args.runs, args.compare = 300, 2, 0, 1, None
+    try:
+        wrk.require_wrk()
+    except wrk.WrkMissing as error:
+        print(f"load benchmark: {error}", file=sys.stderr)
+        return 2
+    scenarios = list(SCENARIOS)
+    if args.scenarios:
+        wanted = {name.strip() for name in args.scenarios.split(",")}
+        unknown = wanted - {s.name for s in SCENARIOS}
+        if unknown:
+            print(f"load benchmark: unknown scenarios {sorted(unknown)}", file=sys.stderr)
+            return 2
+        scenarios = [s for s in SCENARIOS if s.name in wanted]
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so that every finally block runs
+    variants = _variants(args)
+    report = Report([v.name for v in variants], {s.name: s.label for s in scenarios})
+    started = datetime.now(UTC)
+    context: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, benchmark_databases() as databases:
+        workdir = Path(tmp)
+        templates: dict[int, Template] = {}
+        for rows in dict.fromkeys(v.rows for v in variants):
+            templates[rows] = databases.create_template(rows)
+            _say(f"seeded {rows:,} numbers in {templates[rows].seed_seconds:.1f} s")
+        for run in range(1, args.runs + 1):
+            for variant in variants:  # A, B, A, B, ...: drift hits both alike
+                context[variant.name] = _run_variant(
+                    args,
+                    databases,
+                    templates[variant.rows],
+                    variant,
+                    run,
+                    scenarios,
+                    workdir,
+                    report,
+                )
+    table = report.markdown()
+    header = _header(args, started, variants)
+    print()
+    print(header)
+    print(table)
+    document = {
+        **_environment(args, started),
+        "variants": {
+            v.name: {
+                "entry": v.spec.entry,
+                "workers": v.spec.workers,
+                "worker_class": v.spec.worker_class,
+                "rows": v.rows,
+                "api": context.get(v.name, {}),
+            }
+            for v in variants
+        },
+        "seed_seconds": {str(rows): round(t.seed_seconds, 1) for rows, t in templates.items()},
+        **report.as_json(),
+        "markdown": table,
+    }
+    if args.json:
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+    if args.markdown:
+        args.markdown.write_text(header + "\n" + table + "\n")
+    return _smoke_verdict(report, variants, scenarios) if args.smoke else 0
+
+
+def _run_variant(
+    args: argparse.Namespace,
+    databases: Databases,
+    template: Template,
+    variant: Variant,
+    run: int,
+    scenarios: list[Scenario],
+    workdir: Path,
+    report: Report,
+) -> dict[str, Any]:
+    name = databases.copy(template, f"r{run}_{variant.name.replace('-', '_')}")
+    log_path = workdir / f"{variant.name}-run{run}.log"
+    env = {
+        "LOG_LEVEL": args.log_level,
+        "ADMIN_USERNAME": ADMIN_USERNAME,
+        "ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
+    try:
+        with serve(variant.spec, databases.database_url(name), log_path, env) as server:
+            target, api = _prepare(server, template.rows)
+            for scenario in scenarios:
+                if scenario.needs_cursor and target.deep_cursor_path is None:
+                    continue
+                measurement = _measure(args, server, target, scenario, variant, run, workdir)
+                report.measurements.append(measurement)
+                result = measurement.result
+                _say(
+                    f"run {run} {variant.name:<12} {scenario.name:<22} "
+                    f"{result.requests_per_second:8.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
+                    f"p99 {result.p99_ms:6.1f} ms  errors {result.errors:<4} "
+                    f"RSS {measurement.peak_rss_mib:5.0f} MiB  load {measurement.load_average:.1f}"
+                )
+            return api
+    finally:
+        databases.drop(name)
+
+
+def _prepare(server: RunningServer, rows: int) -> tuple[Target, dict[str, Any]]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        token = log_in(client)
+        if token is not None:
+            client.headers["Authorization"] = f"Bearer {token}"
+        target = Target(server.url, rows, token, None, 0)
+        cursor_path, same_rows = find_deep_cursor(client, target.deep_page)
+    api = {
+        "auth": token is not None,
+        "cursor": cursor_path is not None,
+        "deep_page": target.deep_page,
+        "cursor_page_equals_deep_page": same_rows,
+    }
+    return replace(target, deep_cursor_path=cursor_path), api
+
+
+_wrk_invocations = 0
+
+
+def _measure(
+    args: argparse.Namespace,
+    server: RunningServer,
+    target: Target,
+    scenario: Scenario,
+    variant: Variant,
+    run: int,
+    workdir: Path,
+) -> Measurement:
+    global _wrk_invocations
+
+    def script() -> str:
+        global _wrk_invocations
+        _wrk_invocations += 1
+        tagged = replace(target, run_tag=_wrk_invocations)
+        return wrk.script(scenario.lua(tagged), target.headers(scenario.content_type))
+
+    options = {"connections": args.connections, "threads": args.threads}
+    if args.warmup:
+        wrk.run(server.url, script(), workdir, duration=args.warmup, **options)
+    log_offset = server.log_path.stat().st_size
+    with RssSampler(server) as sampler:
+        result = wrk.run(server.url, script(), workdir, duration=args.duration, **options)
+    if result.errors:
+        _say(f"  statuses seen in the API's log: {dict(_statuses(server.log_path, log_offset))}")
+    return Measurement(
+        variant.name, scenario.name, run, result, sampler.peak_mib(), os.getloadavg()[0]
+    )
+
+
+def _statuses(log_path: Path, offset: int) -> Counter[str]:
+    with open(log_path, "rb") as log:
+        log.seek(offset)
+        text = log.read().decode(errors="replace")
+    return Counter(match.group(1) for match in _ACCESS_LINE.finditer(text))
+
+
+def _smoke_verdict(report: Report, variants: list[Variant], scenarios: list[Scenario]) -> int:
+    failures = []
+    ran = set(report.scenarios())
+    for scenario in scenarios:
+        if scenario.name not in ran:
+            if not scenario.needs_cursor:
+                failures.append(f"{scenario.name}: did not run")
+            continue
+        for variant in variants:
+            chosen = [
+                m
+                for m in report.measurements
+                if m.variant == variant.name and m.scenario == scenario.name
+            ]
+            summary = summarize(chosen)
+            if summary.requests == 0:
+                failures.append(f"{scenario.name}: no requests completed")
+            if summary.errors:
+                failures.append(f"{scenario.name}: {summary.errors} errors")
+    for failure in failures:
+        print(f"SMOKE FAILED: {failure}", file=sys.stderr)
+    if not failures:
+        print("smoke: every scenario made requests, with no errors")
+    return 1 if failures else 0
+
+
+def _header(args: argparse.Namespace, started: datetime, variants: list[Variant]) -> str:
+    served = "; ".join(
+        f"{v.name}: {v.spec.entry}, {v.spec.workers} worker(s), {v.spec.worker_class}, "
+        f"{v.rows:,} rows"
+        for v in variants
+    )
+    return (
+        f"Load benchmark, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs; "
+        f"wrk {args.connections} connections, {args.duration} s per scenario after a "
+        f"{args.warmup} s warm-up; medians of {args.runs} alternating run(s). {served}.\n"
+    )
+
+
+def _environment(args: argparse.Namespace, started: datetime) -> dict[str, Any]:
+    def output(*command: str) -> str:
+        try:
+            return subprocess.run(  # noqa: S603 - fixed command lines
+                command, capture_output=True, text=True, check=False, cwd=_REPO
+            ).stdout.strip()
+        except OSError:
+            return ""
+
+    return {
+        "date": started.isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "wrk": output("wrk", "--version").splitlines()[0:1],
+            "postgresql": output("psql", "--version"),
+        },
+        "git": {
+            "commit": output("git", "rev-parse", "HEAD"),
+            "dirty": bool(output("git", "status", "--porcelain", "--", "service")),
+        },
+        "parameters": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    }
+
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(143)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

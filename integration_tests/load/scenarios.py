@@ -1,0 +1,181 @@
+"""The scenarios: what each one requests, as wrk Lua, and how the API is prepared for them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from integration_tests.load.dataset import ADMIN_PASSWORD, ADMIN_USERNAME
+from integration_tests.load.wrk import lua_string
+
+PAGE_SIZE = 100
+SORTED_FILTERED = "/numbers?_sort=monthyPrice&_order=desc&currency=U%24&value_like=84"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What the scenarios need to know about the API they drive."""
+
+    base_url: str
+    rows: int
+    token: str | None
+    #: A ``_cursor`` URL (path and query) as deep as the deep page, when the API has cursors.
+    deep_cursor_path: str | None
+    #: Unique per wrk invocation on one database: keeps POSTed numbers unique.
+    run_tag: int
+
+    @property
+    def deep_page(self) -> int:
+        """The page before the last one."""
+        return max(1, math.ceil(self.rows / PAGE_SIZE) - 1)
+
+    def headers(self, content_type: str | None = None) -> dict[str, str]:
+        """Headers for every request of a scenario: the token, and the body's type."""
+        headers = {"Accept": "application/json"}
+        if self.token is not None:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        return headers
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One row of the table: a name, a label, and the wrk script for a target."""
+
+    name: str
+    label: str
+    lua: Callable[[Target], str]
+    content_type: str | None = None
+    needs_cursor: bool = False
+    #: List scenarios must keep half their 800-row throughput at 1,000,000 rows.
+    is_list: bool = False
+
+
+def _static(path: Callable[[Target], str]) -> Callable[[Target], str]:
+    return lambda target: f"wrk.method = 'GET'\nwrk.path = {lua_string(path(target))}\n"
+
+
+def _get_one(target: Target) -> str:
+    return f"""
+init = function(args) math.randomseed(os.time() * 1000 + thread_id) end
+request = function()
+  return wrk.format("GET", "/numbers/" .. math.random(1, {target.rows}))
+end
+"""
+
+
+def _patch(target: Target) -> str:
+    return f"""
+init = function(args) math.randomseed(os.time() * 1000 + 500 + thread_id) end
+request = function()
+  local body = string.format('{{"monthyPrice": "%d.%02d"}}', math.random(0, 9), math.random(0, 99))
+  return wrk.format("PATCH", "/numbers/" .. math.random(1, {target.rows}), nil, body)
+end
+"""
+
+
+def _post(target: Target) -> str:
+    # +86 is never seeded; the digits are 86, the run tag, the thread and a counter: unique.
+    return f"""
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{{"value": "+86 %03d %02d %08d", "monthyPrice": "1.50", "setupPrice": "3.40",'
+    .. ' "currency": "U$"}}', {target.run_tag % 1000}, thread_id % 100, counter)
+  return wrk.format("POST", "/numbers", nil, body)
+end
+"""
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("get_one", "`GET /numbers/{id}` (random ids)", _get_one),
+    Scenario(
+        "list_first",
+        "`GET /numbers?_page=1&_limit=100`",
+        _static(lambda t: f"/numbers?_page=1&_limit={PAGE_SIZE}"),
+        is_list=True,
+    ),
+    Scenario(
+        "list_deep",
+        "deep page `_page=N-1&_limit=100`",
+        _static(lambda t: f"/numbers?_page={t.deep_page}&_limit={PAGE_SIZE}"),
+        is_list=True,
+    ),
+    Scenario(
+        "list_deep_cursor",
+        "same depth through `_cursor`",
+        _static(lambda t: t.deep_cursor_path or ""),
+        needs_cursor=True,
+        is_list=True,
+    ),
+    Scenario(
+        "list_sorted_filtered",
+        "`_sort=monthyPrice&_order=desc&currency=U$&value_like=84`",
+        _static(lambda t: SORTED_FILTERED),
+        is_list=True,
+    ),
+    # Writes last, PATCH before POST, so that no scenario reads rows another one added.
+    Scenario(
+        "patch",
+        "`PATCH /numbers/{id}` (random ids)",
+        _patch,
+        content_type="application/merge-patch+json",
+    ),
+    Scenario("post", "`POST /numbers` (unique values)", _post, content_type="application/json"),
+)
+
+
+def log_in(client: httpx.Client) -> str | None:
+    """A supervisor's token, or None when the API has no ``POST /auth/token`` (no auth yet)."""
+    response = client.post(
+        "/auth/token", json={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
+    )
+    if response.status_code in (404, 405):
+        return None
+    response.raise_for_status()
+    token: str = response.json()["access_token"]
+    return token
+
+
+def find_deep_cursor(client: httpx.Client, deep_page: int) -> tuple[str | None, bool | None]:
+    """A ``_cursor`` URL for the page before the last, and whether it holds the deep page's rows.
+
+    Follows the API's own links (``last``, then its ``prev``), never builds a cursor: they are
+    opaque. (None, None) when the API does not offer cursors.
+    """
+    first = client.get("/numbers", params={"_limit": PAGE_SIZE, "_cursor": ""})
+    last = first.links.get("last", {}).get("url", "")
+    if first.status_code != 200 or not _cursor_of(last):
+        return None, None
+    previous = client.get(last).links.get("prev", {}).get("url", "")
+    if not _cursor_of(previous):
+        return None, None
+    parts = urlsplit(previous)
+    path = f"{parts.path}?{parts.query}"
+    by_cursor = [number["id"] for number in client.get(path).json()]
+    by_page = client.get("/numbers", params={"_page": deep_page, "_limit": PAGE_SIZE}).json()
+    return path, by_cursor == [number["id"] for number in by_page]
+
+
+def _cursor_of(url: str) -> str:
+    for pair in urlsplit(url).query.split("&"):
+        name, _, value = pair.partition("=")
+        if name == "_cursor":
+            return value
+    return ""
+
+
+def describe(target: Target) -> dict[str, object]:
+    """What the run knew about the API, for the JSON report."""
+    return {
+        "auth": target.token is not None,
+        "cursor": target.deep_cursor_path is not None,
+        "deep_page": target.deep_page,
+        "deep_cursor_path": target.deep_cursor_path,
+    }
