@@ -229,7 +229,9 @@ def _run_variant(
                     f"run {run} {variant.name:<12} {scenario.name:<22} "
                     f"{result.requests_per_second:8.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
                     f"p99 {result.p99_ms:6.1f} ms  errors {result.errors:<4} "
-                    f"RSS {measurement.peak_rss_mib:5.0f} MiB  load {measurement.load_average:.1f}"
+                    f"RSS {measurement.peak_rss_mib:5.0f} MiB  "
+                    f"CPU {measurement.cpu_ms_per_request:5.2f} ms/req  "
+                    f"load {measurement.load_average:.1f}"
                 )
             return api
     finally:
@@ -281,7 +283,13 @@ def _measure(
     if result.errors:
         _say(f"  statuses seen in the API's log: {dict(_statuses(server.log_path, log_offset))}")
     return Measurement(
-        variant.name, scenario.name, run, result, sampler.peak_mib(), os.getloadavg()[0]
+        variant.name,
+        scenario.name,
+        run,
+        result,
+        sampler.peak_mib(),
+        sampler.cpu_used_seconds,
+        os.getloadavg()[0],
     )
 
 

@@ -18,8 +18,15 @@ class Measurement:
     run: int
     result: WrkResult
     peak_rss_mib: float
+    #: CPU time the API's workers used during the run (not PostgreSQL's), in seconds.
+    cpu_seconds: float = 0.0
     #: The machine's 1-minute load average when the run ended: a noisy neighbour shows here.
     load_average: float = 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """Worker CPU milliseconds per completed request."""
+        return self.cpu_seconds * 1000 / self.result.requests if self.result.requests else 0.0
 
     def as_json(self) -> dict[str, Any]:
         """The raw figures, as stored in the JSON report."""
@@ -30,6 +37,7 @@ class Measurement:
             "requests_per_second": round(self.result.requests_per_second, 1),
             "peak_rss_mib": round(self.peak_rss_mib, 1),
             "load_average": self.load_average,
+            "cpu_ms_per_request": round(self.cpu_ms_per_request, 3),
             **asdict(self.result),
         }
 
@@ -45,6 +53,7 @@ class Summary:
     p99_ms: float
     errors: int
     peak_rss_mib: float
+    cpu_ms_per_request: float
 
 
 def summarize(measurements: list[Measurement]) -> Summary:
@@ -58,6 +67,7 @@ def summarize(measurements: list[Measurement]) -> Summary:
         p99_ms=statistics.median(r.p99_ms for r in results),
         errors=sum(r.errors for r in results),
         peak_rss_mib=max(m.peak_rss_mib for m in measurements),
+        cpu_ms_per_request=statistics.median(m.cpu_ms_per_request for m in measurements),
     )
 
 
@@ -98,6 +108,7 @@ class Report:
                 f"{variant} p99 ms",
                 f"{variant} errors",
                 f"{variant} peak RSS/worker MiB",
+                f"{variant} worker CPU ms/req",
             ]
         if len(self.variants) == 2:
             header.append(f"ratio {self.variants[0]}/{self.variants[1]} (req/s)")
@@ -107,7 +118,7 @@ class Report:
             for variant in self.variants:
                 summary = self.summary(variant, scenario)
                 if summary is None:
-                    row += ["-"] * 5
+                    row += ["-"] * 6
                     continue
                 row += [
                     f"{summary.requests_per_second:,.0f}",
@@ -115,6 +126,7 @@ class Report:
                     f"{summary.p99_ms:.1f}",
                     str(summary.errors),
                     f"{summary.peak_rss_mib:.0f}",
+                    f"{summary.cpu_ms_per_request:.2f}",
                 ]
             ratio = self.ratio(scenario)
             if len(self.variants) == 2:

@@ -177,6 +177,16 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time ``pid`` has used, all threads (0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # Fields 14 and 15 of proc(5), utime and stime, in clock ticks; fields[0] is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     """The resident set size of ``pid`` in KiB (0 once it has gone)."""
     try:
@@ -190,28 +200,35 @@ def rss_kib(pid: int) -> int:
 
 @dataclass
 class RssSampler:
-    """Samples the RSS of the server's workers in a thread; keeps each worker's peak."""
+    """Samples the RSS of the server's workers in a thread; keeps each worker's peak.
+
+    Also measures the CPU time the workers used meanwhile: CPU per request is a cost that a
+    busy neighbour on the machine barely changes, unlike requests per second.
+    """
 
     server: RunningServer
     interval: float = 0.2
     peaks_kib: dict[int, int] = field(default_factory=dict)
+    cpu_used_seconds: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
     def __enter__(self) -> RssSampler:
+        self._pids = self.server.worker_pids()
+        self._cpu_before = sum(cpu_seconds(pid) for pid in self._pids)
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.cpu_used_seconds = sum(cpu_seconds(pid) for pid in self._pids) - self._cpu_before
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
 
     def _run(self) -> None:
-        pids = self.server.worker_pids()
         while True:
-            for pid in pids:
+            for pid in self._pids:
                 self.peaks_kib[pid] = max(self.peaks_kib.get(pid, 0), rss_kib(pid))
             if self._stop.wait(self.interval):
                 return
