@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -99,38 +100,37 @@ class Report:
         return first.requests_per_second / second.requests_per_second
 
     def markdown(self) -> str:
-        """The table: one row per scenario, each variant's medians, and the ratio."""
-        header = ["scenario"]
-        for variant in self.variants:
-            header += [
-                f"{variant} req/s",
-                f"{variant} p50 ms",
-                f"{variant} p99 ms",
-                f"{variant} errors",
-                f"{variant} peak RSS/worker MiB",
-                f"{variant} worker CPU ms/req",
-            ]
+        """The table: one row per scenario; with two variants, "a / b" cells and the ratio."""
+        names = " / ".join(self.variants)
+        header = ["scenario", *(f"{v} req/s" for v in self.variants)]
         if len(self.variants) == 2:
-            header.append(f"ratio {self.variants[0]}/{self.variants[1]} (req/s)")
+            header.append(f"ratio {self.variants[0]}/{self.variants[1]}")
+        header += [
+            f"p50 ms ({names})",
+            f"p99 ms ({names})",
+            f"errors ({names})",
+            f"peak RSS/worker MiB ({names})",
+            f"worker CPU ms/req ({names})",
+        ]
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for scenario in self.scenarios():
+            summaries = [self.summary(v, scenario) for v in self.variants]
+
+            def cells(render: Callable[[Summary], str], cells_of: list[Summary | None]) -> str:
+                return " / ".join("-" if s is None else render(s) for s in cells_of)
+
             row = [self.labels.get(scenario, scenario)]
-            for variant in self.variants:
-                summary = self.summary(variant, scenario)
-                if summary is None:
-                    row += ["-"] * 6
-                    continue
-                row += [
-                    f"{summary.requests_per_second:,.0f}",
-                    f"{summary.p50_ms:.1f}",
-                    f"{summary.p99_ms:.1f}",
-                    str(summary.errors),
-                    f"{summary.peak_rss_mib:.0f}",
-                    f"{summary.cpu_ms_per_request:.2f}",
-                ]
-            ratio = self.ratio(scenario)
+            row += [cells(lambda s: f"{s.requests_per_second:,.0f}", [s]) for s in summaries]
             if len(self.variants) == 2:
+                ratio = self.ratio(scenario)
                 row.append(f"**{ratio:.2f}×**" if ratio is not None else "-")
+            row += [
+                cells(lambda s: f"{s.p50_ms:.1f}", summaries),
+                cells(lambda s: f"{s.p99_ms:.1f}", summaries),
+                cells(lambda s: str(s.errors), summaries),
+                cells(lambda s: f"{s.peak_rss_mib:.0f}", summaries),
+                cells(lambda s: f"{s.cpu_ms_per_request:.2f}", summaries),
+            ]
             lines.append("| " + " | ".join(row) + " |")
         return "\n".join(lines)
 
