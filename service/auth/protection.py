@@ -88,8 +88,14 @@ async def _fetch_principal(user_id: int) -> Principal | None:
         return await load_principal(session, user_id)
 
 
+def user_cache(app: Flask) -> UserCache:
+    """The app's cache of user rows."""
+    cache: UserCache = app.extensions[_CACHE]
+    return cache
+
+
 def _principal(user_id: int) -> Principal | None:
-    cache: UserCache = current_app.extensions[_CACHE]
+    cache = user_cache(current_app)
     found, principal = cache.get(user_id)
     if not found:
         principal = await_(_fetch_principal(user_id))
