@@ -34,7 +34,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
         sa.UniqueConstraint("username", name="uq_users_username"),
-        sa.CheckConstraint("role IN ('supervisor', 'viewer')", name="ck_users_role_known"),
+        sa.CheckConstraint("role IN ('supervisor', 'viewer')", name="role_known"),
     )
     op.create_table(
         "login_failures",
