@@ -9,12 +9,15 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Column,
     DateTime,
     Dialect,
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
+    Table,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
@@ -100,3 +103,13 @@ class Number(Base):
     def _keep_digits_in_step(self, _key: str, value: str) -> str:
         self.digits = digits_of(value)
         return value
+
+
+#: The exact number of rows in ``numbers``, kept by database triggers in the same transaction
+#: as every insert and delete, so the unfiltered total never needs ``count(*)``.
+numbers_total = Table(
+    "numbers_total",
+    Base.metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("total", BigInteger, nullable=False),
+)
