@@ -35,7 +35,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     default_page_size: int = 100
     max_page_size: int = 1000
-    count_limit: int = 10_000
+    count_limit: int = 1000
     trusted_proxies: int = 0
     db_pool_size: int = 10
     db_timeout_seconds: float = 5.0

@@ -8,6 +8,7 @@ Create Date: 2026-11-27
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,6 +21,24 @@ depends_on: str | Sequence[str] | None = None
 #: Sortable columns. Ties are broken by id ascending in both directions, so each column needs
 #: (column, id) for ascending sorts and (column, id DESC), read backwards, for descending ones.
 SORTED = ("monthly_price", "setup_price", "currency")
+#: Columns the list filters on. PostgreSQL indexes INCLUDE them, so that a filtered, sorted
+#: page is found by an index-only scan and only its rows are read from the table.
+FILTERED = ("currency", "digits", "monthly_price", "setup_price")
+
+
+def _sort_indexes() -> list[tuple[str, list[Any], list[str]]]:
+    """(name, key, included columns) of each sort index."""
+    indexes: list[tuple[str, list[Any], list[str]]] = [
+        ("ix_numbers_id_filters", [sa.column("id")], list(FILTERED))
+    ]
+    for column in SORTED:
+        included = [c for c in FILTERED if c != column]
+        indexes.append((f"ix_numbers_{column}_id", [sa.column(column), sa.column("id")], included))
+        indexes.append(
+            (f"ix_numbers_{column}_id_desc", [sa.column(column), sa.text("id DESC")], included)
+        )
+    return indexes
+
 
 _PG_TRIGGERS = (
     """CREATE FUNCTION numbers_total_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -57,11 +76,8 @@ _SQLITE_TRIGGERS = (
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for column in SORTED:
-        op.create_index(f"ix_numbers_{column}_id", "numbers", [column, "id"])
-        op.create_index(
-            f"ix_numbers_{column}_id_desc", "numbers", [sa.column(column), sa.text("id DESC")]
-        )
+    for name, key, included in _sort_indexes():
+        op.create_index(name, "numbers", key, postgresql_include=included)
     op.create_table(
         "numbers_total",
         sa.Column("id", sa.SmallInteger(), primary_key=True),
@@ -89,6 +105,5 @@ def downgrade() -> None:
         for name in ("insert", "delete"):
             op.execute(f"DROP TRIGGER numbers_total_{name}")
     op.drop_table("numbers_total")
-    for column in SORTED:
-        op.drop_index(f"ix_numbers_{column}_id_desc", "numbers")
-        op.drop_index(f"ix_numbers_{column}_id", "numbers")
+    for name, _key, _included in _sort_indexes():
+        op.drop_index(name, "numbers")
