@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     document = {
         **_environment(args, started),
-        "variants": {
+        "setups": {
             v.name: {
                 "entry": v.spec.entry,
                 "workers": v.spec.workers,
