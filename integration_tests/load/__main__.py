@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print the table; 1 if the smoke checks fail, 2 if it cannot run."""
     args = _parser().parse_args(argv)
     if args.smoke:
-        args.rows, args.duration, args.warmup, args.runs, args.compare = 300, 2, 0, 1, None
+        args.rows, args.duration, args.warmup, args.runs = 300, 2, 0, 1
     try:
         wrk.require_wrk()
     except wrk.WrkMissing as error:
