@@ -287,9 +287,10 @@ def _measure(
         scenario.name,
         run,
         result,
-        sampler.peak_mib(),
-        sampler.cpu_used_seconds,
-        os.getloadavg()[0],
+        peak_rss_mib=sampler.peak_mib(),
+        cpu_seconds=sampler.cpu_used_seconds,
+        rss_growth_percent=sampler.growth_percent(),
+        load_average=os.getloadavg()[0],
     )
 
 

@@ -21,6 +21,8 @@ class Measurement:
     peak_rss_mib: float
     #: CPU time the API's workers used during the run (not PostgreSQL's), in seconds.
     cpu_seconds: float = 0.0
+    #: The largest growth of a worker's RSS from the run's first sample to its last, in %.
+    rss_growth_percent: float = 0.0
     #: The machine's 1-minute load average when the run ended: a noisy neighbour shows here.
     load_average: float = 0.0
 
@@ -38,6 +40,7 @@ class Measurement:
             "requests_per_second": round(self.result.requests_per_second, 1),
             "peak_rss_mib": round(self.peak_rss_mib, 1),
             "load_average": self.load_average,
+            "rss_growth_percent": round(self.rss_growth_percent, 1),
             "cpu_ms_per_request": round(self.cpu_ms_per_request, 3),
             **asdict(self.result),
         }

@@ -209,6 +209,9 @@ class RssSampler:
     server: RunningServer
     interval: float = 0.2
     peaks_kib: dict[int, int] = field(default_factory=dict)
+    #: Each worker's first and latest sample: growth over a long run shows a leak.
+    first_kib: dict[int, int] = field(default_factory=dict)
+    last_kib: dict[int, int] = field(default_factory=dict)
     cpu_used_seconds: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -229,9 +232,23 @@ class RssSampler:
     def _run(self) -> None:
         while True:
             for pid in self._pids:
-                self.peaks_kib[pid] = max(self.peaks_kib.get(pid, 0), rss_kib(pid))
+                rss = rss_kib(pid)
+                self.first_kib.setdefault(pid, rss)
+                self.last_kib[pid] = rss
+                self.peaks_kib[pid] = max(self.peaks_kib.get(pid, 0), rss)
             if self._stop.wait(self.interval):
                 return
+
+    def growth_percent(self) -> float:
+        """The largest growth of one worker's RSS from its first sample to its last."""
+        return max(
+            (
+                (self.last_kib[pid] - first) * 100 / first
+                for pid, first in self.first_kib.items()
+                if first
+            ),
+            default=0.0,
+        )
 
     def peak_mib(self) -> float:
         """The highest RSS any one worker reached while sampled, in MiB."""

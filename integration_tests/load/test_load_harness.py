@@ -13,7 +13,9 @@ def _result(requests: int, p99_ms: float = 10.0, status_errors: int = 0) -> WrkR
 
 
 def _measurement(variant: str, run: int, requests: int, **kwargs: float | int) -> Measurement:
-    return Measurement(variant, "get_one", run, _result(requests, **kwargs), 70.0 + run, 2.0)
+    return Measurement(
+        variant, "get_one", run, _result(requests, **kwargs), 70.0 + run, cpu_seconds=2.0
+    )
 
 
 def test_summary_takes_medians_sums_errors_and_keeps_the_highest_rss() -> None:
