@@ -27,7 +27,17 @@ def create_asgi_app(settings: Settings | None = None) -> AsgiBridge:
         if opened is not None:
             await opened.dispose()
 
-    return AsgiBridge(flask_app, max_body_bytes=MAX_BODY_BYTES, startup=startup, shutdown=shutdown)
+    # Admit as many requests into the app as the pool has connections; the rest queue here in
+    # arrival order. Unbounded, all 32 connections of the load benchmark interleaved on the loop
+    # and raced for 10 pooled connections: p99 of GET /numbers/{id} was 2.5-3x higher (690-1250
+    # ms against 270-435 ms, three alternating runs) at the same throughput.
+    return AsgiBridge(
+        flask_app,
+        max_body_bytes=MAX_BODY_BYTES,
+        startup=startup,
+        shutdown=shutdown,
+        max_concurrent=settings.db_pool_size,
+    )
 
 
 _settings = Settings.from_env()

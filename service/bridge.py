@@ -91,6 +91,8 @@ class AsgiBridge:
     """An ASGI application that serves a WSGI app in greenlets on the server's loop.
 
     ``startup`` and ``shutdown`` run on ASGI lifespan events, on the worker's loop.
+    ``max_concurrent`` bounds how many requests run the app at once; the others wait their turn
+    in arrival order.
     """
 
     def __init__(
@@ -100,11 +102,13 @@ class AsgiBridge:
         max_body_bytes: int,
         startup: Callable[[], Awaitable[None]] | None = None,
         shutdown: Callable[[], Awaitable[None]] | None = None,
+        max_concurrent: int | None = None,
     ) -> None:
         self.wsgi_app = wsgi_app
         self.max_body_bytes = max_body_bytes
         self.startup = startup
         self.shutdown = shutdown
+        self._admission = asyncio.Semaphore(max_concurrent) if max_concurrent else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -137,7 +141,11 @@ class AsgiBridge:
         environ = build_environ(scope, body)
         if too_large:
             environ[BODY_TOO_LARGE] = True
-        status, headers, chunks = await run_in_greenlet(self._call_wsgi, environ)
+        if self._admission is None:
+            status, headers, chunks = await run_in_greenlet(self._call_wsgi, environ)
+        else:
+            async with self._admission:
+                status, headers, chunks = await run_in_greenlet(self._call_wsgi, environ)
         if scope["method"] == "HEAD":
             chunks = []
         await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -14,6 +14,7 @@ from service.bridge import AsgiBridge, Message, await_, build_environ, run_in_gr
 from service.logs import RequestIdFilter
 from service.settings import MAX_BODY_BYTES
 from unit_tests.asgi_client import call, scope
+from unit_tests.auth_fixtures import SignedInBridge, sign_in
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -185,6 +186,29 @@ def test_requests_interleave_on_one_loop(app: Flask, asgi: AsgiBridge, run: Run)
     (first, _), (second, _) = run(both())
     assert (first.status, first.body) == (200, b"released")
     assert (second.status, second.body) == (200, b"released the other")
+
+
+def test_max_concurrent_bounds_the_requests_inside_the_app(app: Flask, run: Run) -> None:
+    inside = 0
+    peak = 0
+
+    @app.get("/t/busy")
+    async def busy_view() -> str:
+        nonlocal inside, peak
+        inside += 1
+        peak = max(peak, inside)
+        await asyncio.sleep(0.01)
+        inside -= 1
+        return "done"
+
+    bridge = SignedInBridge(app, sign_in(app), max_body_bytes=MAX_BODY_BYTES, max_concurrent=2)
+
+    async def many() -> list[Any]:
+        return await asyncio.gather(*(call(bridge, path="/t/busy") for _ in range(6)))
+
+    replies = run(many())
+    assert [reply.status for reply, _ in replies] == [200] * 6
+    assert peak == 2
 
 
 def test_client_disconnect_before_the_body_ends_runs_nothing(
