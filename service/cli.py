@@ -128,14 +128,14 @@ async def seed_numbers(
 ) -> int:
     """Insert the demo numbers that are not there yet; return how many were added."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    added = 0
+    # Counting before and after, because an executemany's rowcount is not reported by every
+    # driver (and SQLAlchemy 2.1's ORM bulk insert returns no rowcount at all).
+    before = await count_numbers(session)
     batch: list[dict[str, Any]] = []
 
     async def flush() -> None:
-        nonlocal added
         statement = dialect.insert(Number).on_conflict_do_nothing(index_elements=["digits"])
-        result: Any = await session.execute(statement, batch)
-        added += max(result.rowcount, 0)
+        await session.execute(statement, batch)
         batch.clear()
 
     for row in demo_numbers(count, currencies):
@@ -144,7 +144,7 @@ async def seed_numbers(
             await flush()
     if batch:
         await flush()
-    return added
+    return await count_numbers(session) - before
 
 
 async def count_numbers(session: AsyncSession) -> int:
