@@ -13,6 +13,8 @@ from service.money import InvalidAmount, parse_amount
 from service.phone import InvalidPhoneNumber, parse_digits_fragment
 from service.problems import FieldError, InvalidQuery
 
+#: The highest page number: it keeps OFFSET within the databases' 64-bit integers at any page size.
+MAX_PAGE = 2**31 - 1
 #: Sortable wire names -> model attribute names (``value`` sorts by its digits).
 SORTABLE = {
     "id": "id",
@@ -90,7 +92,7 @@ def parse_list_query(
         errors.append(FieldError.param(used, f"must be a whole number from 1{bound} (got {raw!r})"))
         return default
 
-    page = whole("_page", 1, None)
+    page = whole("_page", 1, MAX_PAGE)
     limit = whole("_limit", default_page_size, max_page_size)
     order_by = _parse_sort(args, errors)
 
