@@ -34,11 +34,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     problems.init_app(app)
     cli.init_app(app)
 
+    from service.docs import bp as docs_bp
     from service.health import bp as health_bp
     from service.numbers.views import bp as numbers_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(numbers_bp)
+    app.register_blueprint(docs_bp)
     return app
 
 
