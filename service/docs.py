@@ -3,7 +3,8 @@
 The document is written by hand in ``openapi.yaml`` and served from ``openapi.json``, which is
 generated from it and checked equal by ``unit_tests/test_openapi.py``: the service needs no YAML
 parser at run time. ``/docs`` is a static page that renders the document with Swagger UI, vendored
-under ``static/swagger-ui/`` (no CDN, so it works offline and cannot change under us).
+under ``static/swagger-ui/`` (no CDN, so it works offline and cannot change under us) and served
+by this blueprint, which owns the service's only static files.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, send_from_directory
 from flask.typing import ResponseReturnValue
 
 HERE = Path(__file__).parent
 OPENAPI_JSON = HERE / "openapi.json"
-DOCS_PAGE = HERE / "static" / "docs.html"
+STATIC = HERE / "static"
+DOCS_PAGE = STATIC / "docs.html"
 
 bp = Blueprint("docs", __name__)
 
@@ -48,3 +50,9 @@ def openapi_document() -> ResponseReturnValue:
 def documentation_page() -> ResponseReturnValue:
     """The OpenAPI document rendered for people (Swagger UI)."""
     return _serve(DOCS_PAGE, "text/html")
+
+
+@bp.get("/docs/static/<path:filename>")
+def documentation_asset(filename: str) -> ResponseReturnValue:
+    """A file the documentation page loads (the vendored Swagger UI)."""
+    return send_from_directory(STATIC, filename)
