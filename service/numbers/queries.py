@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Number
+from service.models import MAX_ID, Number
 from service.numbers.listing import ListQuery
 from service.numbers.validation import NumberFields
 
@@ -45,6 +45,8 @@ async def list_numbers(session: AsyncSession, query: ListQuery) -> tuple[list[Nu
 
 async def get_number(session: AsyncSession, number_id: int) -> Number | None:
     """The number with this id, or None."""
+    if not 1 <= number_id <= MAX_ID:
+        return None  # no row can have it; the driver would overflow on it
     return await session.get(Number, number_id)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.database import session_scope
-from service.models import MAX_ID, Number
+from service.models import Number
 from service.numbers import queries
 from service.numbers.listing import link_header, parse_list_query
 from service.numbers.serialization import etag_of, render
@@ -24,8 +24,6 @@ from service.settings import Settings
 
 bp = Blueprint("numbers", __name__, url_prefix="/numbers")
 
-#: Ids the column cannot hold are unknown ids (404), not driver overflow errors (500).
-_NUMBER_URL = f"/<int(min=1, max={MAX_ID}):number_id>"
 #: Attempts at a write without If-Match when concurrent writers keep bumping the version.
 _WRITE_ATTEMPTS = 3
 
@@ -98,7 +96,7 @@ async def create_number() -> ResponseReturnValue:
     return body, status, headers
 
 
-@bp.get(_NUMBER_URL)
+@bp.get("/<int:number_id>")
 async def get_number(number_id: int) -> ResponseReturnValue:
     """One number, with its ETag; 304 when the client's copy is current."""
     async with session_scope() as session:
@@ -111,13 +109,13 @@ async def get_number(number_id: int) -> ResponseReturnValue:
     return _with_etag(number)
 
 
-@bp.put(_NUMBER_URL)
+@bp.put("/<int:number_id>")
 async def replace_number(number_id: int) -> ResponseReturnValue:
     """Replace every field of a number (no upsert: an unknown id is 404)."""
     return await _update(number_id, _read_fields(Mode.REPLACE, number_id))
 
 
-@bp.patch(_NUMBER_URL)
+@bp.patch("/<int:number_id>")
 async def patch_number(number_id: int) -> ResponseReturnValue:
     """Change some fields of a number (JSON merge patch)."""
     return await _update(number_id, _read_fields(Mode.PATCH, number_id))
@@ -144,7 +142,7 @@ async def _update(number_id: int, fields: NumberFields) -> ResponseReturnValue:
     raise ConcurrentUpdate(f"The number {number_id} kept changing while it was updated; retry.")
 
 
-@bp.delete(_NUMBER_URL)
+@bp.delete("/<int:number_id>")
 async def delete_number(number_id: int) -> ResponseReturnValue:
     """Take a number off sale."""
     async with session_scope() as session:
