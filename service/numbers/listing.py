@@ -44,6 +44,9 @@ _PRICE_BOUND_ALIASES = {
     if name.startswith("monthyPrice")
 }
 
+#: Every readable alias -> the json-server name it stands for.
+_ALIAS_OF = {alias: name for name, alias in PARAMETER_ALIASES.items()} | _PRICE_BOUND_ALIASES
+
 
 @dataclass(frozen=True, slots=True)
 class ListQuery:
@@ -74,6 +77,27 @@ def parse_list_query(
     args: MultiDict[str, str], max_page_size: int, default_page_size: int
 ) -> ListQuery:
     """Validate the list's query string; raise :class:`InvalidQuery` naming every bad parameter."""
+    query, errors = _parse(args, max_page_size, default_page_size)
+    # An alias sent with its json-server name is not used, but an invalid value is still a 400:
+    # every parameter the document describes is checked, whatever else was sent.
+    shadowed = MultiDict(
+        [
+            (alias, value)
+            for alias, name in _ALIAS_OF.items()
+            if alias in args and name in args
+            for value in args.getlist(alias)
+        ]
+    )
+    if shadowed:
+        errors += _parse(shadowed, max_page_size, default_page_size)[1]
+    if errors:
+        raise InvalidQuery(errors)
+    return query
+
+
+def _parse(
+    args: MultiDict[str, str], max_page_size: int, default_page_size: int
+) -> tuple[ListQuery, list[FieldError]]:
     errors: list[FieldError] = []
 
     def whole(name: str, default: int, maximum: int | None) -> int:
@@ -119,9 +143,7 @@ def parse_list_query(
         except InvalidAmount as error:
             errors.append(FieldError.param(name, str(error)))
 
-    if errors:
-        raise InvalidQuery(errors)
-    return ListQuery(page, limit, order_by, digits, currencies, tuple(bounds))
+    return ListQuery(page, limit, order_by, digits, currencies, tuple(bounds)), errors
 
 
 def _parse_sort(
