@@ -1,0 +1,53 @@
+"""The curl scripts of integration_tests/curl/ run against the API, so they cannot drift from it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CURL_SCRIPTS = Path(__file__).with_name("curl")
+
+
+def _require_tools() -> None:
+    missing = [tool for tool in ("bash", "curl", "jq") if shutil.which(tool) is None]
+    if not missing:
+        return
+    message = f"the curl scripts need {', '.join(missing)} (apt-get install -y curl jq)"
+    if os.environ.get("CI"):
+        pytest.fail(message)  # CI installs them: a missing tool there is a broken pipeline
+    pytest.skip(message)
+
+
+def test_every_curl_script_gets_the_statuses_it_expects(api_url: str) -> None:
+    _require_tools()
+    env = {**os.environ, "API_URL": api_url}
+    result = subprocess.run(
+        ["bash", str(CURL_SCRIPTS / "all.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    assert "every request got the expected status" in result.stdout
+    for script in ("list", "create", "read", "replace", "patch", "conditional-update", "delete"):
+        assert f"=== {script}.sh" in result.stdout
+
+
+def test_each_script_runs_alone(api_url: str) -> None:
+    _require_tools()
+    env = {**os.environ, "API_URL": api_url}
+    for script in sorted(CURL_SCRIPTS.glob("*.sh")):
+        if script.name in ("all.sh", "lib.sh", "login.sh"):
+            continue
+        result = subprocess.run(
+            ["bash", str(script)], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, f"{script.name}:\n{result.stdout}\n{result.stderr}"
+        assert "<<< HTTP/1.1" in result.stdout, script.name  # the response's status line
