@@ -128,22 +128,21 @@ async def seed_numbers(
 ) -> int:
     """Insert the demo numbers that are not there yet; return how many were added."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    # Counting before and after, because an executemany's rowcount is not reported by every
-    # driver (and SQLAlchemy 2.1's ORM bulk insert returns no rowcount at all).
+    table = Number.__table__
     before = await count_numbers(session)
-    batch: list[dict[str, Any]] = []
-
-    async def flush() -> None:
-        statement = dialect.insert(Number).on_conflict_do_nothing(index_elements=["digits"])
-        await session.execute(statement, batch)
-        batch.clear()
-
-    for row in demo_numbers(count, currencies):
-        batch.append(row)
-        if len(batch) >= batch_size:
-            await flush()
-    if batch:
-        await flush()
+    rows = list(demo_numbers(count, currencies))
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        # Skip the ones already there first: a conflicting INSERT would still burn an id.
+        present = set(
+            await session.scalars(
+                select(Number.digits).where(Number.digits.in_([row["digits"] for row in batch]))
+            )
+        )
+        fresh = [row for row in batch if row["digits"] not in present]
+        if fresh:
+            statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["digits"])
+            await session.execute(statement, fresh)
     return await count_numbers(session) - before
 
 
