@@ -100,6 +100,11 @@ def test_sorting_by_id_needs_no_extra_tie_breaker() -> None:
     assert parse(_sort="id", _order="desc").order_by == (("id", True),)
 
 
+def test_a_currency_with_a_nul_character_matches_nothing() -> None:
+    assert parse(currency="U$\x00").currencies == ()
+    assert parse(currency=["U$", "\x00"]).currencies == ("U$",)
+
+
 def test_order_entries_past_the_sort_fields_are_ignored() -> None:
     assert parse(_sort="id", _order="asc,desc").order_by == (("id", False),)
     assert parse(_order="desc,asc").order_by == (("id", True),)

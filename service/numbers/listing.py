@@ -128,7 +128,9 @@ def _parse(
         except InvalidPhoneNumber as error:
             errors.append(FieldError.param(picked[0], str(error)))
 
-    currencies = tuple(args.getlist("currency")) or None
+    sent = args.getlist("currency")
+    # No currency has a NUL, which PostgreSQL text cannot even hold: such a value matches nothing.
+    currencies = tuple(c for c in sent if "\x00" not in c) if sent else None
 
     bounds: list[tuple[str, str, Decimal]] = []
     for name in sorted({*PRICE_BOUNDS, *_PRICE_BOUND_ALIASES}):
