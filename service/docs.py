@@ -4,7 +4,8 @@ The document is written by hand in ``openapi.yaml`` and served from ``openapi.js
 generated from it and checked equal by ``unit_tests/test_openapi.py``: the service needs no YAML
 parser at run time. ``/docs`` is a static page that renders the document with Swagger UI, vendored
 under ``static/swagger-ui/`` (no CDN, so it works offline and cannot change under us) and served
-by this blueprint, which owns the service's only static files.
+by this blueprint, which owns the service's only static files. All three are public: the
+documentation is how a client learns to log in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, request, send_from_directory
 from flask.typing import ResponseReturnValue
+
+from service.auth import public
 
 HERE = Path(__file__).parent
 OPENAPI_JSON = HERE / "openapi.json"
@@ -41,18 +44,21 @@ def _serve(path: Path, mimetype: str) -> ResponseReturnValue:
 
 # Plain (not async) views: they await nothing, both files are served from memory.
 @bp.get("/openapi.json")
+@public
 def openapi_document() -> ResponseReturnValue:
     """This API's OpenAPI 3.1 document."""
     return _serve(OPENAPI_JSON, "application/json")
 
 
 @bp.get("/docs")
+@public
 def documentation_page() -> ResponseReturnValue:
     """The OpenAPI document rendered for people (Swagger UI)."""
     return _serve(DOCS_PAGE, "text/html")
 
 
 @bp.get("/docs/static/<path:filename>")
+@public
 def documentation_asset(filename: str) -> ResponseReturnValue:
     """A file the documentation page loads (the vendored Swagger UI)."""
     return send_from_directory(STATIC, filename)
