@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from functools import partial
@@ -14,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from integration_tests.server import RunningServer, run_server
+from integration_tests.server import ADMIN, RunningServer, login, run_server
 
 ServerFactory = Callable[..., AbstractContextManager[RunningServer]]
 
@@ -47,46 +44,33 @@ def api_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield server.url
 
 
+@pytest.fixture(scope="session")
+def credentials() -> tuple[str, str]:
+    """A supervisor's username and password: API_USERNAME/API_PASSWORD with API_URL."""
+    if not os.environ.get("API_URL"):
+        return ADMIN  # bootstrapped by every server the tests start
+    try:
+        return os.environ["API_USERNAME"], os.environ["API_PASSWORD"]
+    except KeyError:
+        raise pytest.UsageError("with API_URL, set API_USERNAME and API_PASSWORD too") from None
+
+
+@pytest.fixture(scope="session")
+def token(api_url: str, credentials: tuple[str, str]) -> str:
+    """A supervisor's access token, obtained once for the session."""
+    return login(api_url, *credentials)
+
+
 @pytest.fixture
-def api(api_url: str) -> Iterator[httpx.Client]:
-    """An HTTP client for the API under test."""
-    with httpx.Client(base_url=api_url, timeout=10) as client:
+def api(api_url: str, token: str) -> Iterator[httpx.Client]:
+    """An HTTP client for the API under test, signed in as a supervisor."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=api_url, headers=headers, timeout=10) as client:
         yield client
 
 
-@pytest.fixture(scope="session")
-def supervisor_credentials(api_url: str, request: pytest.FixtureRequest) -> tuple[str, str]:
-    """A supervisor to log in as: ``API_USERNAME``/``API_PASSWORD`` when set (compose), else one
-    created for the session with the users CLI, as an operator would."""
-    username, password = os.environ.get("API_USERNAME"), os.environ.get("API_PASSWORD")
-    if username and password:
-        return username, password
-    if os.environ.get("API_URL"):
-        pytest.fail("API_URL is set: set API_USERNAME and API_PASSWORD of a supervisor too")
-    database_url: str = request.getfixturevalue("server_database_url")
-    username, password = f"supervisor-{secrets.token_hex(4)}", secrets.token_urlsafe(16)
-    # api_url first: the server has applied the migrations, so the users table exists.
-    created = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "service", "users", "create", username]
-        + ["--role", "supervisor"],
-        env={**os.environ, "DATABASE_URL": database_url},
-        input=password + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert created.returncode == 0, created.stdout + created.stderr
-    return username, password
-
-
-@pytest.fixture(scope="session")
-def supervisor_token(api_url: str, supervisor_credentials: tuple[str, str]) -> str:
-    """A Bearer token of a supervisor, for the whole session (tokens last hours)."""
-    username, password = supervisor_credentials
-    response = httpx.post(
-        f"{api_url}/auth/token", json={"username": username, "password": password}, timeout=30
-    )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
+@pytest.fixture
+def anonymous(api_url: str) -> Iterator[httpx.Client]:
+    """An HTTP client for the API under test, without credentials."""
+    with httpx.Client(base_url=api_url, timeout=10) as client:
+        yield client

@@ -18,7 +18,7 @@ RUN_TIMEOUT_SECONDS = 540
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_SECONDS + 30)
-def test_api_conforms_to_its_openapi_document(api_url: str, supervisor_token: str) -> None:
+def test_api_conforms_to_its_openapi_document(api_url: str, token: str) -> None:
     command = [
         sys.executable,
         "-c",
@@ -32,7 +32,7 @@ def test_api_conforms_to_its_openapi_document(api_url: str, supervisor_token: st
         # As a supervisor, so that every operation can succeed; the ignored_auth check still
         # sends requests without it and with a wrong one.
         "--header",
-        f"Authorization: Bearer {supervisor_token}",
+        f"Authorization: Bearer {token}",
         f"{api_url}/openapi.json",
     ]
     result = subprocess.run(

@@ -23,11 +23,11 @@ def _require_tools() -> None:
 
 
 def test_every_curl_script_gets_the_statuses_it_expects(
-    api_url: str, supervisor_credentials: tuple[str, str]
+    api_url: str, credentials: tuple[str, str]
 ) -> None:
     """all.sh as a person would run it: it logs in with a username and password first."""
     _require_tools()
-    username, password = supervisor_credentials
+    username, password = credentials
     env = {**os.environ, "API_URL": api_url, "API_USERNAME": username, "API_PASSWORD": password}
     env.pop("TOKEN", None)
     result = subprocess.run(
@@ -47,9 +47,9 @@ def test_every_curl_script_gets_the_statuses_it_expects(
         assert f"=== {script}.sh" in result.stdout
 
 
-def test_each_script_runs_alone_with_a_token(api_url: str, supervisor_token: str) -> None:
+def test_each_script_runs_alone_with_a_token(api_url: str, token: str) -> None:
     _require_tools()
-    env = {**os.environ, "API_URL": api_url, "TOKEN": supervisor_token}
+    env = {**os.environ, "API_URL": api_url, "TOKEN": token}
     for name in ("API_USERNAME", "API_PASSWORD"):
         env.pop(name, None)
     for script in sorted(CURL_SCRIPTS.glob("*.sh")):
@@ -62,11 +62,9 @@ def test_each_script_runs_alone_with_a_token(api_url: str, supervisor_token: str
         assert "<<< HTTP/1.1" in result.stdout, script.name  # the response's status line
 
 
-def test_login_script_prints_a_token_that_works(
-    api_url: str, supervisor_credentials: tuple[str, str]
-) -> None:
+def test_login_script_prints_a_token_that_works(api_url: str, credentials: tuple[str, str]) -> None:
     _require_tools()
-    username, password = supervisor_credentials
+    username, password = credentials
     env = {**os.environ, "API_URL": api_url, "API_USERNAME": username, "API_PASSWORD": password}
     result = subprocess.run(
         ["bash", str(CURL_SCRIPTS / "login.sh")],
