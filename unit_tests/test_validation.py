@@ -63,6 +63,11 @@ def test_unknown_fields_are_listed() -> None:
     assert "allowed:" in errors["#/price"]
 
 
+def test_unknown_field_names_are_escaped_in_their_pointers() -> None:
+    errors = errors_of(VALID[:-1] + ', "a/b": 1, "c~d": 2}')
+    assert {"#/a~1b", "#/c~0d"} <= set(errors)
+
+
 def test_every_bad_field_is_reported_at_once() -> None:
     errors = errors_of('{"value": "55", "monthyPrice": -1, "setupPrice": 1.234, "currency": "X"}')
     assert set(errors) == {"#/value", "#/monthyPrice", "#/setupPrice", "#/currency"}
@@ -139,3 +144,8 @@ def test_body_id_equal_to_the_urls_is_accepted() -> None:
 def test_alias_counts_as_the_field_in_a_patch() -> None:
     changes: dict[str, Any] = parse('{"monthlyPrice": 2}', Mode.PATCH, url_id=1).changes()
     assert changes == {"monthly_price": Decimal("2.00")}
+
+
+def test_errors_point_at_the_alias_the_client_sent() -> None:
+    errors = errors_of(VALID.replace('"monthyPrice": "0.03"', '"monthlyPrice": "-1"'))
+    assert errors == {"#/monthlyPrice": "must not be negative"}

@@ -57,14 +57,13 @@ def parse_number(
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError.at("", "the body must be a JSON object")])
     errors: list[FieldError] = []
+    original = body  # errors point at the member the client sent, alias or not
     body = _resolve_aliases(body, errors)
 
     allowed = sorted({*WIRE_FIELDS, *ALIASES, "id"})
     for name in body:
         if name not in WIRE_FIELDS and name != "id":
-            errors.append(
-                FieldError.at(f"/{name}", f"unknown field; allowed: {', '.join(allowed)}")
-            )
+            errors.append(FieldError.member(name, f"unknown field; allowed: {', '.join(allowed)}"))
     if mode is not Mode.CREATE and "id" in body:  # on create a client id is ignored
         _check_id(body["id"], url_id, errors)
 
@@ -75,13 +74,14 @@ def parse_number(
                 errors.append(FieldError.at(f"/{wire}", "is required"))
             continue
         raw = body[wire]
+        sent_as = next((a for a, w in ALIASES.items() if w == wire and a in original), wire)
         if raw is None:
-            errors.append(FieldError.at(f"/{wire}", "must not be null; every field is required"))
+            errors.append(FieldError.at(f"/{sent_as}", "must not be null; every field is required"))
             continue
         try:
             values[attribute] = _FIELD_PARSERS[wire](raw, currencies)
         except ValueError as error:
-            errors.append(FieldError.at(f"/{wire}", str(error)))
+            errors.append(FieldError.at(f"/{sent_as}", str(error)))
     if errors:
         raise ValidationFailed(errors)
     return NumberFields(**values)
