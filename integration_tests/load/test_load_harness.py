@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from integration_tests.load.__main__ import Variant, _smoke_verdict
 from integration_tests.load.dataset import _FORMATS, _layout_sql, _with_database
 from integration_tests.load.report import Measurement, Report, summarize
-from integration_tests.load.scenarios import _cursor_of
+from integration_tests.load.scenarios import SCENARIOS, _cursor_of
+from integration_tests.load.server import ServeSpec
 from integration_tests.load.wrk import WrkResult, lua_string, script
 
 
@@ -86,3 +88,16 @@ def test_cursor_is_read_from_a_link_url() -> None:
     assert _cursor_of("http://h/numbers?_limit=100&_cursor=abc") == "abc"
     assert _cursor_of("http://h/numbers?_limit=100&_cursor=") == ""
     assert _cursor_of("http://h/numbers?_page=2") == ""
+
+
+def test_smoke_fails_on_any_error_or_a_scenario_without_requests() -> None:
+    variants = [Variant("asyncio-w1", ServeSpec(), 300)]
+    get_one = [s for s in SCENARIOS if s.name == "get_one"]
+    clean = Report(["asyncio-w1"], {})
+    clean.measurements.append(_measurement("asyncio-w1", 1, 100))
+    assert _smoke_verdict(clean, variants, get_one) == 0
+
+    failing = Report(["asyncio-w1"], {})
+    failing.measurements.append(_measurement("asyncio-w1", 1, 100, status_errors=1))
+    assert _smoke_verdict(failing, variants, get_one) == 1
+    assert _smoke_verdict(Report(["asyncio-w1"], {}), variants, get_one) == 1
