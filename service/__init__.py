@@ -1,0 +1,48 @@
+"""The Telecom Carrier number-inventory API: a RESTful JSON API for the DID numbers on sale."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from service import cli, cors, logs, problems
+from service.bridge import BODY_TOO_LARGE, BridgedFlask
+from service.settings import MAX_BODY_BYTES, Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask application; ``settings`` defaults to the environment's."""
+    settings = settings or Settings.from_env()
+    app = BridgedFlask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:
+        # Trust X-Forwarded-* only from the reverse proxies we were told are in front of us.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n
+        )
+
+    logs.init_app(app)
+    app.before_request(_refuse_oversized_body)
+    cors.init_app(app, settings.cors_origins)
+    problems.init_app(app)
+    cli.init_app(app)
+
+    from service.health import bp as health_bp
+    from service.numbers.views import bp as numbers_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(numbers_bp)
+    return app
+
+
+def _refuse_oversized_body() -> None:
+    # The ASGI bridge stops reading a body past the limit and flags the request instead.
+    if request.environ.get(BODY_TOO_LARGE):
+        raise RequestEntityTooLarge(f"The body must be at most {MAX_BODY_BYTES} bytes.")

@@ -1,0 +1,36 @@
+"""``python -m service``: apply the migrations, then serve the API with Hypercorn."""
+
+from __future__ import annotations
+
+import sys
+
+from hypercorn.config import Config
+from hypercorn.run import run
+
+from service.cli import upgrade_database
+from service.logs import configure_logging
+from service.settings import Settings, SettingsError
+
+
+def main() -> int:
+    """Validate the settings, migrate, and serve until stopped."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"service: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    upgrade_database(settings)
+    config = Config()
+    config.application_path = "service.asgi:app"
+    config.bind = [f"{settings.host}:{settings.port}"]
+    config.workers = settings.web_concurrency
+    config.worker_class = settings.worker_class
+    config.accesslog = None  # the app logs one line per request, with its request id
+    config.errorlog = None  # hypercorn.error propagates to our handler
+    config.graceful_timeout = 10
+    return run(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The database schema as typed SQLAlchemy models (changed only through Alembic migrations)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from service.money import CENT
+from service.phone import digits_of
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so migrations name constraints predictably."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact amount with two decimals.
+
+    ``NUMERIC(10, 2)`` on PostgreSQL. SQLite has no exact decimal type (its NUMERIC affinity
+    stores REAL, a float), so there the amount is stored as a whole number of cents.
+    """
+
+    impl = Numeric(10, 2, asdecimal=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(10, 2, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        cents = value * 100
+        if cents != cents.to_integral_value():
+            raise ValueError(f"{value} has more than two decimal places")
+        return int(cents)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / 100).quantize(CENT)
+        return Decimal(value).quantize(CENT)
+
+
+class Number(Base):
+    """A DID phone number for sale."""
+
+    __tablename__ = "numbers"
+    __table_args__ = (
+        CheckConstraint("monthly_price >= 0", name="monthly_price_not_negative"),
+        CheckConstraint("setup_price >= 0", name="setup_price_not_negative"),
+        CheckConstraint("length(digits) BETWEEN 8 AND 15", name="digits_length"),
+        {"sqlite_autoincrement": True},  # never hand a deleted id to a new number
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[str] = mapped_column(String(32))
+    #: The digits of ``value``: what makes a number unique, whatever its formatting.
+    digits: Mapped[str] = mapped_column(String(15), unique=True)
+    monthly_price: Mapped[Decimal] = mapped_column(Money())
+    setup_price: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(8))
+    #: Bumped by SQLAlchemy on every UPDATE; it is the ETag and guards against lost updates.
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @validates("value")
+    def _keep_digits_in_step(self, _key: str, value: str) -> str:
+        self.digits = digits_of(value)
+        return value

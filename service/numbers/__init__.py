@@ -1,0 +1,1 @@
+"""The numbers resource: validation, serialization, list parameters, queries and the blueprint."""

@@ -1,0 +1,194 @@
+"""The list's query string, in json-server's dialect (the frontend's mock) with readable aliases."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
+
+from service.money import InvalidAmount, parse_amount
+from service.phone import InvalidPhoneNumber, parse_digits_fragment
+from service.problems import FieldError, InvalidQuery
+
+#: Sortable wire names -> model attribute names (``value`` sorts by its digits).
+SORTABLE = {
+    "id": "id",
+    "value": "digits",
+    "monthyPrice": "monthly_price",
+    "setupPrice": "setup_price",
+    "currency": "currency",
+}
+_SORT_ALIASES = {"monthlyPrice": "monthyPrice"}
+#: json-server name -> readable alias; when both are sent the json-server name wins.
+PARAMETER_ALIASES = {
+    "_page": "page",
+    "_limit": "perPage",
+    "_sort": "sort",
+    "_order": "order",
+    "value_like": "q",
+}
+#: Price bound parameters -> (attribute, comparison).
+PRICE_BOUNDS = {
+    f"{wire}_{op}": (attribute, op)
+    for wire, attribute in (("monthyPrice", "monthly_price"), ("setupPrice", "setup_price"))
+    for op in ("gte", "lte")
+}
+_PRICE_BOUND_ALIASES = {
+    name.replace("monthyPrice", "monthlyPrice"): name
+    for name in PRICE_BOUNDS
+    if name.startswith("monthyPrice")
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """A validated list request: one page, a total order, and the filters."""
+
+    page: int = 1
+    limit: int = 100
+    order_by: tuple[tuple[str, bool], ...] = (("id", False),)  # (attribute, descending)
+    digits: str | None = None
+    currencies: tuple[str, ...] | None = None
+    price_bounds: tuple[tuple[str, str, Decimal], ...] = field(default=())
+
+    @property
+    def offset(self) -> int:
+        """Rows before this page."""
+        return (self.page - 1) * self.limit
+
+
+def _pick(args: MultiDict[str, str], name: str) -> tuple[str, str] | None:
+    """(the name the client used, its value) for a parameter or its alias; the _name wins."""
+    for candidate in (name, PARAMETER_ALIASES.get(name)):
+        if candidate is not None and candidate in args:
+            return candidate, args[candidate]
+    return None
+
+
+def parse_list_query(
+    args: MultiDict[str, str], max_page_size: int, default_page_size: int
+) -> ListQuery:
+    """Validate the list's query string; raise :class:`InvalidQuery` naming every bad parameter."""
+    errors: list[FieldError] = []
+
+    def whole(name: str, default: int, maximum: int | None) -> int:
+        picked = _pick(args, name)
+        if picked is None:
+            return default
+        used, raw = picked
+        if (
+            raw.isascii()
+            and raw.isdigit()
+            and int(raw) >= 1
+            and (maximum is None or int(raw) <= maximum)
+        ):
+            return int(raw)
+        bound = f" and at most {maximum}" if maximum is not None else ""
+        errors.append(FieldError.param(used, f"must be a whole number from 1{bound} (got {raw!r})"))
+        return default
+
+    page = whole("_page", 1, None)
+    limit = whole("_limit", default_page_size, max_page_size)
+    order_by = _parse_sort(args, errors)
+
+    digits = None
+    picked = _pick(args, "value_like")
+    if picked is not None:
+        try:
+            digits = parse_digits_fragment(picked[1])
+        except InvalidPhoneNumber as error:
+            errors.append(FieldError.param(picked[0], str(error)))
+
+    currencies = tuple(args.getlist("currency")) or None
+
+    bounds: list[tuple[str, str, Decimal]] = []
+    for name in sorted({*PRICE_BOUNDS, *_PRICE_BOUND_ALIASES}):
+        if name not in args:
+            continue
+        canonical = _PRICE_BOUND_ALIASES.get(name, name)
+        if canonical != name and canonical in args:
+            continue  # the contract's name wins over its alias
+        attribute, op = PRICE_BOUNDS[canonical]
+        try:
+            bounds.append((attribute, op, parse_amount(args[name])))
+        except InvalidAmount as error:
+            errors.append(FieldError.param(name, str(error)))
+
+    if errors:
+        raise InvalidQuery(errors)
+    return ListQuery(page, limit, order_by, digits, currencies, tuple(bounds))
+
+
+def _parse_sort(
+    args: MultiDict[str, str], errors: list[FieldError]
+) -> tuple[tuple[str, bool], ...]:
+    picked_sort = _pick(args, "_sort")
+    picked_order = _pick(args, "_order")
+    fields = _split(picked_sort[1]) if picked_sort else []
+    directions = _split(picked_order[1]) if picked_order else []
+    accepted = ", ".join(SORTABLE)
+    sort_name = picked_sort[0] if picked_sort else "_sort"
+    order_by: list[tuple[str, bool]] = []
+    for name in fields:
+        attribute = SORTABLE.get(_SORT_ALIASES.get(name, name))
+        if attribute is None:
+            errors.append(
+                FieldError.param(
+                    sort_name, f"cannot sort by {name!r}; sort by a comma list of: {accepted}"
+                )
+            )
+            continue
+        order_by.append((attribute, False))
+    if picked_order is not None:
+        bad = [d for d in directions if d.lower() not in ("asc", "desc")]
+        if bad or len(directions) > max(len(fields), 1):
+            errors.append(
+                FieldError.param(
+                    picked_order[0],
+                    "must be asc or desc for each field of _sort, as a comma list "
+                    f"(got {picked_order[1]!r} for {len(fields)} sort field(s))",
+                )
+            )
+        elif not fields and directions:  # _order alone applies to the default sort, id
+            order_by = [("id", directions[0].lower() == "desc")]
+        else:
+            order_by = [
+                (attribute, i < len(directions) and directions[i].lower() == "desc")
+                for i, (attribute, _) in enumerate(order_by)
+            ]
+    if not any(attribute == "id" for attribute, _ in order_by):
+        order_by.append(("id", False))  # a total order: pages never overlap or skip rows
+    return tuple(order_by)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def link_header(
+    base_url: str, args: MultiDict[str, str], query: ListQuery, total: int
+) -> str | None:
+    """RFC 8288 ``Link`` with first/prev/next/last, keeping every parameter the client sent.
+
+    None when everything fits one page or nothing matches.
+    """
+    last = max(math.ceil(total / query.limit), 1)
+    if total == 0 or total <= query.limit:
+        return None
+    page_name = next((n for n in ("_page", "page") if n in args), "_page")
+
+    def url(page: int) -> str:
+        items = [(k, v) for k, v in args.items(multi=True) if k != page_name]
+        items.append((page_name, str(page)))
+        return f"{base_url}?{urlencode(items)}"
+
+    links = {"first": 1, "last": last}
+    if query.page > 1:
+        links["prev"] = min(query.page - 1, last)
+    if query.page < last:
+        links["next"] = query.page + 1
+    order = ("first", "prev", "next", "last")
+    return ", ".join(f'<{url(links[rel])}>; rel="{rel}"' for rel in order if rel in links)

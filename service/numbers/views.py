@@ -1,0 +1,158 @@
+"""The ``/numbers`` endpoints: thin views that parse, call a query in one transaction, render."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from flask import Blueprint, current_app, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from service.database import session_scope
+from service.models import Number
+from service.numbers import queries
+from service.numbers.listing import link_header, parse_list_query
+from service.numbers.serialization import etag_of, render
+from service.numbers.validation import Mode, NumberFields, parse_number
+from service.payloads import JSON, MERGE_PATCH_JSON, read_json
+from service.phone import digits_of
+from service.problems import ConcurrentUpdate, NotFound, NumberConflict, PreconditionFailed
+from service.settings import Settings
+
+bp = Blueprint("numbers", __name__, url_prefix="/numbers")
+
+#: Attempts at a write without If-Match when concurrent writers keep bumping the version.
+_WRITE_ATTEMPTS = 3
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings
+
+
+def _read_fields(mode: Mode, number_id: int | None = None) -> NumberFields:
+    accepted = (JSON, MERGE_PATCH_JSON) if mode is Mode.PATCH else (JSON,)
+    return parse_number(read_json(accepted), mode, _settings().currencies, url_id=number_id)
+
+
+def _not_found(number_id: int) -> NotFound:
+    return NotFound(f"There is no number with id {number_id}.")
+
+
+def _check_if_match(number: Number) -> int | None:
+    """The version the client's If-Match requires (None without If-Match); 412 when stale."""
+    if "If-Match" not in request.headers:
+        return None
+    if request.if_match.star_tag or request.if_match.contains(etag_of(number)):
+        return number.version
+    raise PreconditionFailed(
+        f"The number {number.id} has changed since you read it (its ETag is now "
+        f'"{etag_of(number)}"); fetch it again and reapply your change.'
+    )
+
+
+@asynccontextmanager
+async def _unique_digits(value: str | None) -> AsyncIterator[None]:
+    """Turn the database's unique-digits violation into a 409 naming the number that holds them."""
+    try:
+        yield
+    except IntegrityError:
+        if value is None:
+            raise
+        async with session_scope() as session:
+            existing = await queries.find_id_by_digits(session, digits_of(value))
+        raise NumberConflict(value, existing) from None
+
+
+def _with_etag(number: Number, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return render(number), status, {"ETag": f'"{etag_of(number)}"'}
+
+
+@bp.get("")
+async def list_numbers() -> ResponseReturnValue:
+    """A page of the numbers for sale, filtered and sorted (json-server's dialect)."""
+    settings = _settings()
+    query = parse_list_query(request.args, settings.max_page_size, settings.default_page_size)
+    async with session_scope() as session:
+        rows, total = await queries.list_numbers(session, query)
+    headers = {"X-Total-Count": str(total)}
+    link = link_header(request.base_url, request.args, query, total)
+    if link is not None:
+        headers["Link"] = link
+    return [render(number) for number in rows], 200, headers
+
+
+@bp.post("")
+async def create_number() -> ResponseReturnValue:
+    """Put a new number on sale."""
+    fields = _read_fields(Mode.CREATE)
+    async with _unique_digits(fields.value), session_scope() as session:
+        number = await queries.add_number(session, fields)
+    body, status, headers = _with_etag(number, 201)
+    headers["Location"] = url_for(".get_number", number_id=number.id)
+    return body, status, headers
+
+
+@bp.get("/<int:number_id>")
+async def get_number(number_id: int) -> ResponseReturnValue:
+    """One number, with its ETag; 304 when the client's copy is current."""
+    async with session_scope() as session:
+        number = await queries.get_number(session, number_id)
+    if number is None:
+        raise _not_found(number_id)
+    etag = etag_of(number)
+    if request.if_none_match.contains_weak(etag) or request.if_none_match.star_tag:
+        return "", 304, {"ETag": f'"{etag}"'}
+    return _with_etag(number)
+
+
+@bp.put("/<int:number_id>")
+async def replace_number(number_id: int) -> ResponseReturnValue:
+    """Replace every field of a number (no upsert: an unknown id is 404)."""
+    return await _update(number_id, _read_fields(Mode.REPLACE, number_id))
+
+
+@bp.patch("/<int:number_id>")
+async def patch_number(number_id: int) -> ResponseReturnValue:
+    """Change some fields of a number (JSON merge patch)."""
+    return await _update(number_id, _read_fields(Mode.PATCH, number_id))
+
+
+async def _update(number_id: int, fields: NumberFields) -> ResponseReturnValue:
+    for _ in range(_WRITE_ATTEMPTS):
+        required_version = None
+        try:
+            async with _unique_digits(fields.value), session_scope() as session:
+                number = await queries.get_number(session, number_id)
+                if number is None:
+                    raise _not_found(number_id)
+                required_version = _check_if_match(number)
+                await queries.update_number(session, number, fields)
+        except StaleDataError:
+            # Another write committed between our read and our UPDATE ... WHERE version = ?.
+            if required_version is not None:
+                raise PreconditionFailed(
+                    f"The number {number_id} was changed by another request; fetch it again."
+                ) from None
+            continue
+        return _with_etag(number)
+    raise ConcurrentUpdate(f"The number {number_id} kept changing while it was updated; retry.")
+
+
+@bp.delete("/<int:number_id>")
+async def delete_number(number_id: int) -> ResponseReturnValue:
+    """Take a number off sale."""
+    async with session_scope() as session:
+        number = await queries.get_number(session, number_id)
+        if number is None:
+            raise _not_found(number_id)
+        required_version = _check_if_match(number)
+        deleted = await queries.delete_number(session, number_id, required_version)
+    if not deleted:
+        if required_version is not None:
+            raise PreconditionFailed(f"The number {number_id} was changed by another request.")
+        raise _not_found(number_id)
+    return "", 204

@@ -1,0 +1,218 @@
+"""RFC 9457 problem details: the one error shape of the API, and the handlers that render it.
+
+Views raise the domain errors below; Werkzeug's routing errors and unexpected exceptions are
+converted here, so every error leaves the service as ``application/problem+json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, current_app
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_BASE = "https://telecom-numbers.example/problems/"
+
+log = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """An error the client can act on; rendered as problem+json with ``status``."""
+
+    status: int = 500
+    type_slug: str | None = None  # None: "about:blank", the HTTP status says it all
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        members: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.members = dict(members or {})
+        self.headers = dict(headers or {})
+
+
+class FieldError(dict[str, str]):
+    """One failing field of a request body (``pointer``) or query string (``parameter``)."""
+
+    @classmethod
+    def at(cls, pointer: str, detail: str) -> FieldError:
+        """An error for the body member at JSON pointer ``pointer`` (without the leading ``#``)."""
+        return cls(pointer=f"#{pointer}", detail=detail)
+
+    @classmethod
+    def param(cls, name: str, detail: str) -> FieldError:
+        """An error for the query parameter ``name``."""
+        return cls(parameter=name, detail=detail)
+
+
+class ValidationFailed(Problem):
+    """The JSON body is well-formed but breaks one or more field rules (422)."""
+
+    status = 422
+    type_slug = "validation-failed"
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        fields = ", ".join(e.get("pointer", "#").removeprefix("#/") or "body" for e in errors)
+        super().__init__(
+            f"The request body has invalid fields: {fields}.", members={"errors": list(errors)}
+        )
+
+
+class InvalidQuery(Problem):
+    """One or more query parameters have values the API cannot use (400)."""
+
+    status = 400
+    type_slug = "invalid-query"
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        names = ", ".join(e["parameter"] for e in errors)
+        super().__init__(f"Invalid query parameters: {names}.", members={"errors": list(errors)})
+
+
+class MalformedJson(Problem):
+    """The body is not parseable JSON (400)."""
+
+    status = 400
+    type_slug = "malformed-json"
+
+
+class UnsupportedMediaType(Problem):
+    """The body's Content-Type is missing or not one the endpoint accepts (415)."""
+
+    status = 415
+
+
+class NotFound(Problem):
+    """The addressed resource does not exist (404)."""
+
+    status = 404
+
+
+class NumberConflict(Problem):
+    """Another number already holds these digits (409); ``existingId`` names it."""
+
+    status = 409
+    type_slug = "duplicate-number"
+
+    def __init__(self, value: str, existing_id: int | None) -> None:
+        holder = f"number {existing_id}" if existing_id is not None else "another number"
+        super().__init__(
+            f"The number {value!r} is already on sale as {holder}; "
+            "numbers are unique by their digits, whatever their formatting.",
+            members={"existingId": existing_id} if existing_id is not None else None,
+        )
+
+
+class ConcurrentUpdate(Problem):
+    """Other writes kept changing the number while this one was applied (409); retry."""
+
+    status = 409
+    type_slug = "concurrent-update"
+
+
+class PreconditionFailed(Problem):
+    """If-Match named a version that is no longer current (412)."""
+
+    status = 412
+    type_slug = "stale-etag"
+
+
+class DatabaseUnavailable(Problem):
+    """The database cannot be reached right now (503, with Retry-After)."""
+
+    status = 503
+    type_slug = "database-unavailable"
+    retry_after_seconds = 5
+
+    def __init__(self, detail: str = "The database is unavailable; retry shortly.") -> None:
+        super().__init__(detail, headers={"Retry-After": str(self.retry_after_seconds)})
+
+
+#: Exceptions that mean "the database is not there" rather than "the code is wrong".
+DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,  # pool checkout timed out
+    ConnectionError,  # refused or reset by the database server
+    TimeoutError,  # connect or statement timeout
+    socket.gaierror,  # the database host name does not resolve (its container is gone)
+)
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    type_slug: str | None = None,
+    title: str | None = None,
+    members: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Render one problem+json response; the single place where the error shape is defined."""
+    body: dict[str, Any] = {
+        "type": _TYPE_BASE + type_slug if type_slug else "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    body.update(members or {})
+    response: Response = current_app.json.response(body)  # type: ignore[assignment]
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    response.headers.update(headers or {})
+    return response
+
+
+def _render_problem(error: Problem) -> Response:
+    return problem_response(
+        error.status,
+        error.detail,
+        type_slug=error.type_slug,
+        members=error.members,
+        headers=error.headers,
+    )
+
+
+def _render_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    # Keep the headers Werkzeug computed, such as Allow on a 405.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    detail = error.description or HTTPStatus(status).description
+    if status == 405:
+        allowed = headers.get("Allow", "")
+        detail = f"This URL accepts only: {allowed}."
+    return problem_response(status, detail, headers=headers)
+
+
+def _render_database_down(error: BaseException) -> Response:
+    log.warning("database unavailable: %s: %s", type(error).__name__, error)
+    return _render_problem(DatabaseUnavailable())
+
+
+def _render_server_error(error: InternalServerError) -> Response:
+    # Flask has already logged the traceback (with the request id) in log_exception.
+    original = error.original_exception
+    if isinstance(original, DATABASE_DOWN_ERRORS):
+        return _render_database_down(original)
+    return problem_response(
+        500, "The server failed to handle this request; it has been logged with its request id."
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn every error into problem+json."""
+    app.register_error_handler(Problem, _render_problem)
+    app.register_error_handler(HTTPException, _render_http_exception)
+    for error_class in DATABASE_DOWN_ERRORS:
+        app.register_error_handler(error_class, _render_database_down)
+    app.register_error_handler(InternalServerError, _render_server_error)

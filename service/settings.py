@@ -1,0 +1,145 @@
+"""Typed settings, read once from the environment and validated at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: The API refuses request bodies above this size (nginx's client_max_body_size matches it).
+MAX_BODY_BYTES = 64 * 1024
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_WORKER_CLASSES = ("asyncio", "uvloop")
+_APP_ENVS = ("development", "production", "test")
+DEFAULT_SQLITE_FILE = "numbers.sqlite3"
+
+
+class SettingsError(ValueError):
+    """The environment holds one or more invalid settings; the message lists them all."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service can be configured with (see the settings table in README.md)."""
+
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_FILE}"
+    app_env: str = "development"
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    web_concurrency: int = 1
+    worker_class: str = "asyncio"
+    currencies: tuple[str, ...] = ("U$", "R$", "USD", "BRL", "EUR")
+    cors_origins: tuple[str, ...] = ("*",)
+    default_page_size: int = 100
+    max_page_size: int = 1000
+    trusted_proxies: int = 0
+    db_pool_size: int = 10
+    db_timeout_seconds: float = 5.0
+    secret_key: str | None = field(default=None, repr=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``environ`` (default ``os.environ``); raise on any bad value."""
+        env = os.environ if environ is None else environ
+        reader = _Reader(env)
+        defaults = cls()
+        settings = cls(
+            database_url=reader.text("DATABASE_URL", defaults.database_url),
+            app_env=reader.choice("APP_ENV", defaults.app_env, _APP_ENVS),
+            log_level=reader.choice("LOG_LEVEL", defaults.log_level, _LOG_LEVELS, upper=True),
+            host=reader.text("HOST", defaults.host),
+            port=reader.integer("PORT", defaults.port, minimum=0, maximum=65535),
+            web_concurrency=reader.integer("WEB_CONCURRENCY", defaults.web_concurrency, 1, 64),
+            worker_class=reader.choice("WORKER_CLASS", defaults.worker_class, _WORKER_CLASSES),
+            currencies=reader.items("CURRENCIES", defaults.currencies),
+            cors_origins=reader.items("CORS_ORIGINS", defaults.cors_origins, allow_empty=True),
+            default_page_size=defaults.default_page_size,
+            max_page_size=reader.integer("MAX_PAGE_SIZE", defaults.max_page_size, 1, 10_000),
+            trusted_proxies=reader.integer("TRUSTED_PROXIES", defaults.trusted_proxies, 0, 5),
+            db_pool_size=reader.integer("DB_POOL_SIZE", defaults.db_pool_size, 1, 100),
+            db_timeout_seconds=reader.number("DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds),
+            secret_key=env.get("SECRET_KEY") or None,
+        )
+        if not settings.database_url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            reader.errors.append(
+                "DATABASE_URL must start with postgresql+asyncpg:// or sqlite+aiosqlite://"
+            )
+        if settings.app_env == "production" and not settings.secret_key:
+            reader.errors.append("SECRET_KEY is required when APP_ENV=production")
+        if reader.errors:
+            raise SettingsError("invalid settings: " + "; ".join(reader.errors))
+        return settings
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None for PostgreSQL or an in-memory database."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
+        return Path(path) if path and path != ":memory:" else None
+
+
+class _Reader:
+    """Parses environment variables, collecting every error instead of stopping at the first."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.errors: list[str] = []
+
+    def text(self, name: str, default: str) -> str:
+        value = self.env.get(name, "").strip()
+        return value or default
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...], upper: bool = False) -> str:
+        value = self.text(name, default)
+        value = value.upper() if upper else value.lower()
+        if value not in allowed:
+            self.errors.append(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+            return default
+        return value
+
+    def integer(self, name: str, default: int, minimum: int, maximum: int) -> int:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.errors.append(f"{name} must be a whole number (got {raw!r})")
+            return default
+        if not minimum <= value <= maximum:
+            self.errors.append(f"{name} must be between {minimum} and {maximum} (got {value})")
+            return default
+        return value
+
+    def number(self, name: str, default: float) -> float:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 < value <= 300:
+            self.errors.append(f"{name} must be a number of seconds in (0, 300] (got {raw!r})")
+            return default
+        return value
+
+    def items(
+        self, name: str, default: tuple[str, ...], allow_empty: bool = False
+    ) -> tuple[str, ...]:
+        raw = self.env.get(name)
+        if raw is None:
+            return default
+        values = tuple(item.strip() for item in raw.split(",") if item.strip())
+        if not values and not allow_empty:
+            self.errors.append(f"{name} must list at least one value, comma-separated")
+            return default
+        return values
