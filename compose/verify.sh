@@ -211,14 +211,22 @@ print("ok: JSON", outline)
 development() {
     export COMPOSE_PROJECT_NAME=telecomverify API_PORT=$api_port
     # This engine has no NAT for containers (--ip-masq=false --iptables=false), so the RUN
-    # steps that pip-install from PyPI build on the host network first; `docker-compose
-    # build` then rebuilds the very same steps from that cache.
-    step "docker build --network host (warms the build cache for docker-compose build)"
-    local target
-    for target in api integration-tests; do
-        docker build -q --network host --build-arg BASE_IMAGE=python:3.12-slim \
-            --target "$target" -t "telecomverify_$target" "$repo"
-    done
+    # steps that pip-install from PyPI first build on the host network, through a CI-only
+    # overlay; the plain `docker-compose build` below then finds every step in the cache
+    # (a cache miss there fails loudly: its RUN steps cannot reach PyPI).
+    step "docker-compose build, RUN steps on the host network (CI-only overlay)"
+    cat >"$run_dir/host-network-build.yml" <<'YAML'
+version: "2.4"
+services:
+  api:
+    build:
+      network: host
+  integration-tests:
+    build:
+      network: host
+YAML
+    compose -f docker-compose.yml -f docker-compose.override.yml \
+        -f "$run_dir/host-network-build.yml" build --quiet
 
     step "docker-compose build"
     compose build
