@@ -128,23 +128,22 @@ async def seed_numbers(
 ) -> int:
     """Insert the demo numbers that are not there yet; return how many were added."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    added = 0
-    batch: list[dict[str, Any]] = []
-
-    async def flush() -> None:
-        nonlocal added
-        statement = dialect.insert(Number).on_conflict_do_nothing(index_elements=["digits"])
-        result: Any = await session.execute(statement, batch)
-        added += max(result.rowcount, 0)
-        batch.clear()
-
-    for row in demo_numbers(count, currencies):
-        batch.append(row)
-        if len(batch) >= batch_size:
-            await flush()
-    if batch:
-        await flush()
-    return added
+    table = Number.__table__
+    before = await count_numbers(session)
+    rows = list(demo_numbers(count, currencies))
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        # Skip the ones already there first: a conflicting INSERT would still burn an id.
+        present = set(
+            await session.scalars(
+                select(Number.digits).where(Number.digits.in_([row["digits"] for row in batch]))
+            )
+        )
+        fresh = [row for row in batch if row["digits"] not in present]
+        if fresh:
+            statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["digits"])
+            await session.execute(statement, fresh)
+    return await count_numbers(session) - before
 
 
 async def count_numbers(session: AsyncSession) -> int:

@@ -1,0 +1,53 @@
+"""Settings: read once from the environment, every bad value reported at start-up."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.settings import Settings, SettingsError
+
+
+def test_defaults_run_on_embedded_sqlite() -> None:
+    settings = Settings.from_env({})
+    assert settings.is_sqlite
+    assert (settings.host, settings.port, settings.web_concurrency) == ("127.0.0.1", 8000, 1)
+    assert settings.currencies == ("U$", "R$", "USD", "BRL", "EUR")
+    assert settings.cors_origins == ("*",)
+
+
+def test_values_are_parsed() -> None:
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql+asyncpg://u:p@db/x",
+            "PORT": "9000",
+            "WEB_CONCURRENCY": "4",
+            "WORKER_CLASS": "uvloop",
+            "CURRENCIES": "USD, EUR",
+            "CORS_ORIGINS": "http://a.example,http://b.example",
+            "MAX_PAGE_SIZE": "500",
+            "LOG_LEVEL": "debug",
+        }
+    )
+    assert not settings.is_sqlite
+    assert settings.port == 9000 and settings.web_concurrency == 4
+    assert settings.worker_class == "uvloop" and settings.log_level == "DEBUG"
+    assert settings.currencies == ("USD", "EUR")
+    assert settings.cors_origins == ("http://a.example", "http://b.example")
+    assert settings.max_page_size == 500
+
+
+def test_every_bad_value_is_reported_together() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"PORT": "http", "WORKER_CLASS": "trio", "DATABASE_URL": "mysql://x"})
+    message = str(caught.value)
+    assert "PORT" in message and "WORKER_CLASS" in message and "DATABASE_URL" in message
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        Settings.from_env({"APP_ENV": "production"})
+
+
+def test_secret_key_is_not_shown_in_repr() -> None:
+    settings = Settings.from_env({"SECRET_KEY": "s3cr3t-value"})
+    assert "s3cr3t-value" not in repr(settings)
