@@ -75,6 +75,8 @@ static_checks() {
         step "docker-compose config -q with $("$c" version --short)"
         (cd "$repo" && "$c" -f docker-compose.yml config -q)
         (cd "$repo" && "$c" config -q)
+        (cd "$repo" && "$c" -f docker-compose.yml -f docker-compose.override.yml \
+            -f compose/db-port.yml config -q)
         (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x \
             "$c" "${prod[@]}" config -q)
         # Production refuses to start without its secrets, and says which one is missing.
@@ -101,7 +103,8 @@ print("ok: only nginx is published; integration-tests has scale 0")
     "$tools/lint/bin/hadolint" "$repo/Dockerfile"
     step "yamllint"
     (cd "$repo" && "$tools/lint/bin/yamllint" --strict -c compose/yamllint.yml \
-        docker-compose.yml docker-compose.override.yml compose/production.yml)
+        docker-compose.yml docker-compose.override.yml compose/production.yml \
+        compose/db-port.yml)
 }
 
 # --- the private engine --------------------------------------------------------------------
