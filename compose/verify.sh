@@ -283,10 +283,36 @@ production() {
     printf '%s\n' "$headers"
     grep -qi '^x-request-id: verify-1' <<<"$headers" || fail "request id not echoed"
     grep -qi '^x-content-type-options: nosniff' <<<"$headers" || fail "no security headers"
-    check_numbers "http://127.0.0.1:$http_port/numbers"
+
+    step "demo data in production, then gzip and absolute links through nginx"
+    compose "${prod[@]}" run --rm -T api flask --app service seed --count 150
+    headers=$(curl -fsS -o /dev/null -D - -H 'Accept-Encoding: gzip' \
+        "http://127.0.0.1:$http_port/numbers?_limit=100")
+    grep -qi '^content-encoding: gzip' <<<"$headers" || fail "JSON not gzipped: $headers"
+    # Host and port as the client used them survive the proxy (X-Forwarded-Host, -Port).
+    grep -qi "^link: <http://127.0.0.1:$http_port/numbers?" <<<"$headers" \
+        || fail "Link does not point at the proxy: $headers"
+    echo "ok: gzip, Link through 127.0.0.1:$http_port"
 
     step "integration tests through nginx"
     compose "${prod[@]}" run --rm -T -e API_URL=http://nginx integration-tests
+
+    step "rate limiting answers 429 as problem+json"
+    python3 - "$http_port" <<'PY'
+import http.client, sys
+connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+statuses, limited = [], None
+for _ in range(150):
+    connection.request("GET", "/health/live")
+    response = connection.getresponse()
+    body = response.read()
+    statuses.append(response.status)
+    if response.status == 429:
+        limited = (response.getheader("Content-Type"), body)
+assert limited, f"no 429 in {len(statuses)} quick requests"
+assert limited[0] == "application/problem+json", limited
+print(f"ok: {statuses.count(200)} answered, {statuses.count(429)} limited")
+PY
 
     step "docker-compose -f docker-compose.yml -f compose/production.yml down -v"
     compose "${prod[@]}" down -v --timeout 10
