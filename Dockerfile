@@ -49,8 +49,11 @@ FROM base AS integration-tests
 COPY --from=build-tests /opt/venv /opt/venv
 COPY pyproject.toml ./
 COPY integration_tests ./integration_tests
+COPY compose/wait-for-api.py /usr/local/bin/wait-for-api
 USER 10001:10001
 HEALTHCHECK NONE
+# `docker-compose run` does not wait for a healthy api; this entrypoint does, then runs CMD.
+ENTRYPOINT ["python", "/usr/local/bin/wait-for-api"]
 CMD ["pytest", "-p", "no:cacheprovider", "integration_tests"]
 
 # --- api: the default image ------------------------------------------------------------------

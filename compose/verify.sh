@@ -235,6 +235,10 @@ YAML
     compose build
     docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '^telecomverify_'
 
+    step "docker-compose run --rm -T integration-tests, from nothing running: one command"
+    compose run --rm -T integration-tests
+    compose down -v --timeout 10
+
     step "docker-compose up -d"
     compose up -d
     wait_healthy api 180
