@@ -161,6 +161,8 @@ cleanup() {
         docker ps -aq | xargs -r /usr/bin/docker rm -f >/dev/null
         docker volume prune -f >/dev/null
         docker network prune -f >/dev/null
+        # Images stay cached for the next run; superseded builds do not.
+        docker image prune -f >/dev/null
         kill "$dockerd_pid"
         timeout 60 tail --pid="$dockerd_pid" -f /dev/null || kill -9 "$dockerd_pid"
         rm -f "$cache/dockerd.pid"
@@ -335,7 +337,7 @@ main() {
     trap 'exit 130' INT TERM
     start_dockerd
     step "stand-in base images"
-    STANDIN_CACHE=$cache DOCKER=/usr/bin/docker "$repo/compose/standins/build.sh"
+    STANDIN_CACHE=$cache DOCKER=/usr/bin/docker bash "$repo/compose/standins/build.sh"
     development
     production
 }
