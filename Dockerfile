@@ -8,9 +8,7 @@ ARG BASE_IMAGE=python:3.12-slim
 FROM ${BASE_IMAGE} AS base
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1 \
-    HOST=0.0.0.0 \
-    PORT=8000
+    PYTHONDONTWRITEBYTECODE=1
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /app \
         --shell /usr/sbin/nologin app \
@@ -59,6 +57,9 @@ CMD ["pytest", "-p", "no:cacheprovider", "integration_tests"]
 # --- api: the default image ------------------------------------------------------------------
 FROM base AS api
 COPY --from=build /opt/venv /opt/venv
+# Without DATABASE_URL it serves an SQLite file in /app, so `docker run -p 8000:8000` works.
+ENV HOST=0.0.0.0 \
+    PORT=8000
 USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
