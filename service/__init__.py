@@ -6,7 +6,7 @@ from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import cli, cors, logs, problems
+from service import auth, cli, cors, logs, problems
 from service.bridge import BODY_TOO_LARGE, BridgedFlask
 from service.settings import MAX_BODY_BYTES, Settings
 
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     logs.init_app(app)
     app.before_request(_refuse_oversized_body)
     cors.init_app(app, settings.cors_origins)
+    auth.init_app(app, settings)  # after CORS: preflights are answered before any token check
     problems.init_app(app)
     cli.init_app(app)
 

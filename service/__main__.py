@@ -1,4 +1,4 @@
-"""``python -m service``: apply the migrations, then serve the API with Hypercorn."""
+"""``python -m service``: migrate, create the first supervisor if needed, serve with Hypercorn."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import sys
 from hypercorn.config import Config
 from hypercorn.run import run
 
-from service.cli import upgrade_database
+from service.auth.users import InvalidUsername
+from service.cli import bootstrap_supervisor, upgrade_database
 from service.logs import configure_logging
 from service.settings import Settings, SettingsError
 
 
 def main() -> int:
-    """Validate the settings, migrate, and serve until stopped."""
+    """Validate the settings, migrate, bootstrap the first supervisor, and serve until stopped."""
     try:
         settings = Settings.from_env()
     except SettingsError as error:
@@ -21,6 +22,11 @@ def main() -> int:
         return 2
     configure_logging(settings.log_level)
     upgrade_database(settings)
+    try:
+        bootstrap_supervisor(settings)
+    except InvalidUsername as error:
+        print(f"service: ADMIN_USERNAME: {error}", file=sys.stderr)
+        return 2
     config = Config()
     config.application_path = "service.asgi:app"
     config.bind = [f"{settings.host}:{settings.port}"]

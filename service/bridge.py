@@ -211,6 +211,9 @@ def build_environ(scope: Scope, body: bytes) -> dict[str, Any]:
         "wsgi.multithread": False,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
+        # The body is complete and de-chunked: without this flag Werkzeug reads a chunked
+        # request (no Content-Length) as empty.
+        "wsgi.input_terminated": True,
         "CONTENT_LENGTH": str(len(body)),
     }
     for raw_name, raw_value in scope["headers"]:

@@ -1,9 +1,11 @@
-"""Flask commands for operators: ``db upgrade``/``downgrade``/``current`` and ``seed``."""
+"""Flask commands for operators: ``db upgrade``/``downgrade``/``current``, ``seed``, ``users``."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -16,10 +18,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.auth import users
+from service.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 from service.database import open_database
-from service.models import Number
+from service.models import Number, Role
 from service.phone import digits_of
 from service.settings import Settings
 
@@ -27,6 +32,8 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 db_cli = AppGroup("db", help="Manage the database schema (Alembic migrations).")
+users_cli = AppGroup("users", help="Manage who may sign in (there is no self-signup).")
+log = logging.getLogger(__name__)
 
 
 def alembic_config(settings: Settings) -> Config:
@@ -173,7 +180,136 @@ def seed(count: int, if_empty: bool) -> None:
     click.echo(f"added {added} numbers")
 
 
+def read_new_password() -> str:
+    """A new password: from a hidden prompt, typed twice, or one line of stdin when piped.
+
+    Never from the command line, where it would land in shell history and ``ps`` output.
+    """
+    if sys.stdin.isatty():
+        password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise click.ClickException(
+            f"the password must have {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+        )
+    return password
+
+
+def _username(name: str) -> str:
+    try:
+        return users.check_username(name)
+    except users.InvalidUsername as error:
+        raise click.BadParameter(str(error), param_hint="NAME") from None
+
+
+def _change(name: str, message: str, **changes: Any) -> None:
+    async def work(session: AsyncSession) -> None:
+        await users.change_user(session, name, **changes)
+
+    try:
+        run_with_session(_settings(), work)
+    except users.UnknownUser as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(message)
+
+
+_ROLE = click.Choice([role.value for role in Role])
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=_ROLE, required=True, help="supervisor manages, viewer reads.")
+def users_create(name: str, role: str) -> None:
+    """Add the user NAME; the password is prompted for (or read from stdin)."""
+    username = _username(name)
+    password_hash = hash_password(read_new_password())
+
+    async def work(session: AsyncSession) -> int:
+        return (await users.add_user(session, username, password_hash, Role(role))).id
+
+    try:
+        user_id = run_with_session(_settings(), work)
+    except IntegrityError:
+        raise click.ClickException(f"the user {username!r} already exists") from None
+    click.echo(f"created {role} {username!r} (id {user_id})")
+
+
+@users_cli.command("set-password")
+@click.argument("name")
+def users_set_password(name: str) -> None:
+    """Give NAME a new password (prompted for, or read from stdin)."""
+    password_hash = hash_password(read_new_password())
+    _change(name, f"password of {name!r} changed", password_hash=password_hash)
+
+
+@users_cli.command("set-role")
+@click.argument("name")
+@click.argument("role", type=_ROLE)
+def users_set_role(name: str, role: str) -> None:
+    """Give NAME another ROLE; tokens already issued follow within USER_CACHE_SECONDS."""
+    _change(name, f"{name!r} is now a {role}", role=Role(role))
+
+
+@users_cli.command("deactivate")
+@click.argument("name")
+def users_deactivate(name: str) -> None:
+    """Stop NAME from signing in; their tokens stop working within USER_CACHE_SECONDS."""
+    _change(name, f"{name!r} deactivated", active=False)
+
+
+@users_cli.command("activate")
+@click.argument("name")
+def users_activate(name: str) -> None:
+    """Let a deactivated NAME sign in again."""
+    _change(name, f"{name!r} activated", active=True)
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """Show every user with their role and whether they are active."""
+    rows = run_with_session(_settings(), users.list_users)
+    click.echo(f"{'id':>5}  {'username':<32} {'role':<10} {'active':<6} created")
+    for user in rows:
+        active = "yes" if user.active else "no"
+        created = f"{user.created_at:%Y-%m-%d %H:%M}" if user.created_at else "-"
+        click.echo(f"{user.id:>5}  {user.username:<32} {user.role:<10} {active:<6} {created}")
+
+
+def bootstrap_supervisor(settings: Settings) -> bool:
+    """Create the ADMIN_USERNAME supervisor when the users table is empty; True if created."""
+    if settings.admin_username is None or settings.admin_password is None:
+        return False
+    username = users.check_username(settings.admin_username)
+    password_hash = hash_password(settings.admin_password)
+
+    async def work(session: AsyncSession) -> bool:
+        return await users.ensure_first_supervisor(session, username, password_hash)
+
+    try:
+        created = run_with_session(settings, work)
+    except IntegrityError:  # another replica created it at the same moment
+        return False
+    if created:
+        log.info("created the first supervisor %r from ADMIN_USERNAME", username)
+    return created
+
+
+@users_cli.command("bootstrap")
+def users_bootstrap() -> None:
+    """Create the ADMIN_USERNAME/ADMIN_PASSWORD supervisor if there are no users yet."""
+    settings = _settings()
+    if settings.admin_username is None:
+        raise click.ClickException("set ADMIN_USERNAME and ADMIN_PASSWORD first")
+    try:
+        created = bootstrap_supervisor(settings)
+    except users.InvalidUsername as error:
+        raise click.ClickException(f"ADMIN_USERNAME: {error}") from None
+    click.echo("created the first supervisor" if created else "users exist already; nothing done")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands with ``flask --app service``."""
     app.cli.add_command(db_cli)
     app.cli.add_command(seed)
+    app.cli.add_command(users_cli)

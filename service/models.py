@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Dialect,
+    Index,
     Integer,
     MetaData,
     Numeric,
     String,
     func,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -100,3 +104,44 @@ class Number(Base):
     def _keep_digits_in_step(self, _key: str, value: str) -> str:
         self.digits = digits_of(value)
         return value
+
+
+class Role(StrEnum):
+    """What a user may do: supervisors manage the numbers, viewers (salespeople) read them."""
+
+    SUPERVISOR = "supervisor"
+    VIEWER = "viewer"
+
+
+class User(Base):
+    """Someone who may sign in; there is no self-signup, operators add users with the CLI."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('supervisor', 'viewer')", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: Stored lower-cased (see ``service.auth.users.normalize_username``).
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    #: werkzeug.security's ``method$salt$hash`` string; never the password.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class LoginFailure(Base):
+    """One failed (or in-flight) login for a username; the brute-force throttle counts these.
+
+    Kept in the database, not in a worker's memory, so that every worker sees every failure.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username_failed_at", "username", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The name as typed (normalized), whether or not such a user exists.
+    username: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

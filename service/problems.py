@@ -127,6 +127,58 @@ class PreconditionFailed(Problem):
     type_slug = "stale-etag"
 
 
+class Unauthorized(Problem):
+    """No valid credentials (401), with the RFC 6750 ``WWW-Authenticate: Bearer`` challenge.
+
+    ``error`` is RFC 6750's code (``invalid_token`` for a bad or expired token); without it the
+    challenge is bare, as RFC 6750 asks when the request carried no credentials at all.
+    """
+
+    status = 401
+    type_slug = "unauthorized"
+    realm = "telecom-numbers"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        type_slug: str | None = None,
+        error: str | None = None,
+        error_description: str | None = None,
+    ) -> None:
+        challenge = f'Bearer realm="{self.realm}"'
+        if error is not None:
+            challenge += f', error="{error}"'
+        if error_description is not None:
+            # A quoted-string: RFC 6750 allows neither '"' nor '\\' in it.
+            cleaned = error_description.replace('"', "'").replace("\\", "/")
+            challenge += f', error_description="{cleaned}"'
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
+        if type_slug is not None:
+            self.type_slug = type_slug
+
+
+class Forbidden(Problem):
+    """Authenticated, but the user's role does not allow this request (403)."""
+
+    status = 403
+    type_slug = "forbidden"
+
+
+class TooManyAttempts(Problem):
+    """Too many failed logins for one username (429), with ``Retry-After`` in seconds."""
+
+    status = 429
+    type_slug = "too-many-login-attempts"
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(
+            detail,
+            members={"retryAfter": retry_after_seconds},
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
 class DatabaseUnavailable(Problem):
     """The database cannot be reached right now (503, with Retry-After)."""
 

@@ -14,6 +14,9 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _WORKER_CLASSES = ("asyncio", "uvloop")
 _APP_ENVS = ("development", "production", "test")
 DEFAULT_SQLITE_FILE = "numbers.sqlite3"
+#: Signs tokens in development and tests only; refused when APP_ENV=production.
+DEVELOPMENT_SECRET_KEY = "development-only-not-a-secret"  # noqa: S105 - public on purpose
+_MIN_PRODUCTION_SECRET_CHARS = 32
 
 
 class SettingsError(ValueError):
@@ -38,7 +41,13 @@ class Settings:
     trusted_proxies: int = 0
     db_pool_size: int = 10
     db_timeout_seconds: float = 5.0
-    secret_key: str | None = field(default=None, repr=False)
+    secret_key: str = field(default=DEVELOPMENT_SECRET_KEY, repr=False)
+    token_ttl_seconds: int = 8 * 3600  # a working day
+    user_cache_seconds: int = 60
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    admin_username: str | None = None
+    admin_password: str | None = field(default=None, repr=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,14 +75,39 @@ class Settings:
             trusted_proxies=reader.integer("TRUSTED_PROXIES", defaults.trusted_proxies, 0, 5),
             db_pool_size=reader.integer("DB_POOL_SIZE", defaults.db_pool_size, 1, 100),
             db_timeout_seconds=reader.number("DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds),
-            secret_key=env.get("SECRET_KEY") or None,
+            secret_key=env.get("SECRET_KEY") or defaults.secret_key,
+            token_ttl_seconds=reader.integer(
+                "TOKEN_TTL_SECONDS", defaults.token_ttl_seconds, 1, 7 * 24 * 3600
+            ),
+            # At most 60 s: deactivating a user must take effect within a minute.
+            user_cache_seconds=reader.integer(
+                "USER_CACHE_SECONDS", defaults.user_cache_seconds, 0, 60
+            ),
+            login_max_failures=reader.integer(
+                "LOGIN_MAX_FAILURES", defaults.login_max_failures, 1, 1000
+            ),
+            login_window_seconds=reader.integer(
+                "LOGIN_WINDOW_SECONDS", defaults.login_window_seconds, 1, 24 * 3600
+            ),
+            admin_username=env.get("ADMIN_USERNAME", "").strip() or None,
+            admin_password=env.get("ADMIN_PASSWORD") or None,
         )
         if not settings.database_url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
             reader.errors.append(
                 "DATABASE_URL must start with postgresql+asyncpg:// or sqlite+aiosqlite://"
             )
-        if settings.app_env == "production" and not settings.secret_key:
-            reader.errors.append("SECRET_KEY is required when APP_ENV=production")
+        if settings.app_env == "production":
+            if not env.get("SECRET_KEY"):
+                reader.errors.append("SECRET_KEY is required when APP_ENV=production")
+            elif settings.secret_key == DEVELOPMENT_SECRET_KEY:
+                reader.errors.append("SECRET_KEY must not be the development key in production")
+            elif len(settings.secret_key) < _MIN_PRODUCTION_SECRET_CHARS:
+                reader.errors.append(
+                    f"SECRET_KEY must be at least {_MIN_PRODUCTION_SECRET_CHARS} characters "
+                    "when APP_ENV=production"
+                )
+        if (settings.admin_username is None) != (settings.admin_password is None):
+            reader.errors.append("ADMIN_USERNAME and ADMIN_PASSWORD must be set together")
         if reader.errors:
             raise SettingsError("invalid settings: " + "; ".join(reader.errors))
         return settings

@@ -12,6 +12,7 @@ from flask import Flask
 from service import create_app
 from service.bridge import AsgiBridge
 from service.settings import MAX_BODY_BYTES, Settings
+from unit_tests.auth_fixtures import SignedInBridge, sign_in
 
 T = TypeVar("T")
 
@@ -29,7 +30,8 @@ def app(settings: Settings) -> Flask:
 
 @pytest.fixture
 def asgi(app: Flask) -> AsgiBridge:
-    return AsgiBridge(app, max_body_bytes=MAX_BODY_BYTES)
+    """The app behind the ASGI bridge, its requests signed in as a supervisor."""
+    return SignedInBridge(app, sign_in(app), max_body_bytes=MAX_BODY_BYTES)
 
 
 @pytest.fixture

@@ -39,9 +39,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_numbers"),
         sa.UniqueConstraint("digits", name="uq_numbers_digits"),
-        sa.CheckConstraint("monthly_price >= 0", name="ck_numbers_monthly_price_not_negative"),
-        sa.CheckConstraint("setup_price >= 0", name="ck_numbers_setup_price_not_negative"),
-        sa.CheckConstraint("length(digits) BETWEEN 8 AND 15", name="ck_numbers_digits_length"),
+        sa.CheckConstraint("monthly_price >= 0", name="monthly_price_not_negative"),
+        sa.CheckConstraint("setup_price >= 0", name="setup_price_not_negative"),
+        sa.CheckConstraint("length(digits) BETWEEN 8 AND 15", name="digits_length"),
         sqlite_autoincrement=True,
     )
 

@@ -1,0 +1,344 @@
+"""Authentication and roles over HTTP, against real servers (one worker, and two for the throttle).
+
+This module starts its own servers because it needs settings of its own: a one-second user
+cache (so revocation is observable quickly), a short throttle window, a known SECRET_KEY (to
+forge an expired token) and the database URL (to drive the ``users`` CLI as an operator would).
+Every test makes its own users, so none depends on another.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.auth.tokens import issue_token, read_token
+from service.models import Role
+
+SECRET_KEY = "integration-tests-secret-key-0123456789"
+ADMIN = ("admin", "admin-password")
+CACHE_SECONDS = 1
+THROTTLE_FAILURES = 3
+THROTTLE_WINDOW = 8  # long enough for slow hashing on a busy CI machine
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    database_url: str
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def _serve(database_url: str, workdir: Path, **settings: str) -> Iterator[Server]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "SECRET_KEY": SECRET_KEY,
+        "ADMIN_USERNAME": ADMIN[0],
+        "ADMIN_PASSWORD": ADMIN[1],
+        "USER_CACHE_SECONDS": str(CACHE_SECONDS),
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+        **settings,
+    }
+    log = workdir / f"server-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service"],
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = Server(f"http://127.0.0.1:{port}", database_url, log)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            with suppress(httpx.TransportError):
+                if httpx.get(f"{server.url}/health/ready", timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        yield server
+    finally:
+        with suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("auth")
+
+
+@pytest.fixture(scope="module")
+def database_url(workdir: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{workdir / 'auth.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, workdir: Path) -> Iterator[Server]:
+    with _serve(database_url, workdir) as running:
+        yield running
+
+
+@pytest.fixture
+def api(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+def users_cli(database_url: str, *args: str, password: str | None = None) -> str:
+    """Run ``flask --app service users ARGS`` as an operator would; the password on stdin."""
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "service", "users", *args],
+        env={**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY},
+        input=(password + "\n") if password is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def new_user(server: Server, role: Role) -> tuple[str, str]:
+    """A new user with ``role``, made with the CLI; its username and password."""
+    username, password = f"user-{secrets.token_hex(4)}", secrets.token_urlsafe(12)
+    users_cli(server.database_url, "create", username, "--role", role.value, password=password)
+    return username, password
+
+
+def login(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    return client.post("/auth/token", json={"username": username, "password": password})
+
+
+def token_for(client: httpx.Client, username: str, password: str) -> str:
+    response = login(client, username, password)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def new_number(client: httpx.Client, token: str) -> int:
+    value = f"+1 98{secrets.randbelow(10**10):010d}"
+    body = {"value": value, "monthyPrice": "0.03", "setupPrice": "3.40", "currency": "U$"}
+    response = client.post("/numbers", json=body, headers=bearer(token))
+    assert response.status_code == 201, response.text
+    number_id: int = response.json()["id"]
+    return number_id
+
+
+def test_login_returns_a_bearer_token_that_opens_the_numbers(api: httpx.Client) -> None:
+    response = login(api, *ADMIN)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 28800
+    assert response.headers["cache-control"] == "no-store"
+    assert api.get("/numbers", headers=bearer(body["access_token"])).status_code == 200
+
+
+def test_the_token_carries_the_user_id_and_role(api: httpx.Client) -> None:
+    claims = read_token(SECRET_KEY, token_for(api, *ADMIN))
+    assert claims.role is Role.SUPERVISOR and claims.user_id >= 1
+
+
+def test_wrong_username_and_wrong_password_get_the_same_401(
+    api: httpx.Client, server: Server
+) -> None:
+    username, _ = new_user(server, Role.VIEWER)
+    wrong_password = login(api, username, "not-the-password")
+    wrong_username = login(api, f"nobody-{secrets.token_hex(4)}", "not-the-password")
+    for response in (wrong_password, wrong_username):
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert wrong_password.json() == wrong_username.json()
+
+
+def test_logins_are_logged_without_the_password(api: httpx.Client, server: Server) -> None:
+    username, password = new_user(server, Role.VIEWER)
+    login(api, username, "wrong-" + password)
+    token_for(api, username, password)
+    time.sleep(0.2)
+    log = server.log.read_text()
+    assert f"login failed for username {username!r}" in log
+    assert f"login succeeded for user {username!r}" in log
+    assert password not in log
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/numbers"), ("POST", "/numbers"), ("GET", "/numbers/1"), ("DELETE", "/numbers/1")],
+)
+def test_no_token_is_401_with_a_bearer_challenge(api: httpx.Client, method: str, path: str) -> None:
+    response = api.request(method, path)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_tampered_token_is_401_saying_so(api: httpx.Client) -> None:
+    token = token_for(api, *ADMIN)
+    payload, signature = token.rsplit(".", 1)
+    tampered = f"{payload}.{signature[::-1]}"
+    response = api.get("/numbers", headers=bearer(tampered))
+    assert response.status_code == 401
+    challenge = response.headers["www-authenticate"]
+    assert 'error="invalid_token"' in challenge and "signature" in challenge
+    assert response.json()["type"].endswith("/invalid-token")
+
+
+def test_an_expired_token_is_401_saying_so(api: httpx.Client) -> None:
+    user_id = read_token(SECRET_KEY, token_for(api, *ADMIN)).user_id
+    expired = issue_token(SECRET_KEY, user_id, Role.SUPERVISOR, 60, now=time.time() - 3600)
+    response = api.get("/numbers", headers=bearer(expired))
+    assert response.status_code == 401
+    challenge = response.headers["www-authenticate"]
+    assert 'error="invalid_token"' in challenge and "expired" in challenge
+    assert response.json()["type"].endswith("/token-expired")
+
+
+def test_a_viewer_reads_but_may_not_write(api: httpx.Client, server: Server) -> None:
+    number_id = new_number(api, token_for(api, *ADMIN))
+    viewer = bearer(token_for(api, *new_user(server, Role.VIEWER)))
+    assert api.get("/numbers", headers=viewer).status_code == 200
+    assert api.get(f"/numbers/{number_id}", headers=viewer).status_code == 200
+    body = {"value": "+1 987 654-3210", "monthyPrice": "1", "setupPrice": "1", "currency": "U$"}
+    writes = [
+        api.post("/numbers", json=body, headers=viewer),
+        api.put(f"/numbers/{number_id}", json=body, headers=viewer),
+        api.patch(f"/numbers/{number_id}", json={"setupPrice": "9"}, headers=viewer),
+        api.delete(f"/numbers/{number_id}", headers=viewer),
+    ]
+    for response in writes:
+        assert response.status_code == 403, response.request.method
+        assert response.headers["content-type"] == "application/problem+json"
+    assert api.get(f"/numbers/{number_id}", headers=viewer).json()["setupPrice"] == "3.40"
+
+
+def wait_for_status(client: httpx.Client, token: str, expected: int, method: str = "GET") -> None:
+    """Poll until a request with ``token`` gets ``expected``, within the cache window + slack."""
+    deadline = time.monotonic() + CACHE_SECONDS + 3
+    while True:
+        status = client.request(method, "/numbers", headers=bearer(token)).status_code
+        if status == expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status == expected
+
+
+def test_deactivation_reaches_issued_tokens_within_the_cache_window(
+    api: httpx.Client, server: Server
+) -> None:
+    username, password = new_user(server, Role.SUPERVISOR)
+    token = token_for(api, username, password)
+    assert api.get("/numbers", headers=bearer(token)).status_code == 200
+    users_cli(server.database_url, "deactivate", username)
+    started = time.monotonic()
+    wait_for_status(api, token, 401)
+    assert time.monotonic() - started <= CACHE_SECONDS + 3
+    assert login(api, username, password).status_code == 401
+
+
+def test_a_role_change_reaches_issued_tokens_within_the_cache_window(
+    api: httpx.Client, server: Server
+) -> None:
+    username, password = new_user(server, Role.SUPERVISOR)
+    token = token_for(api, username, password)
+    users_cli(server.database_url, "set-role", username, "viewer")
+    wait_for_status(api, token, 403, method="DELETE")
+
+
+def test_set_password_replaces_the_old_one(api: httpx.Client, server: Server) -> None:
+    username, password = new_user(server, Role.VIEWER)
+    users_cli(server.database_url, "set-password", username, password="a-brand-new-password")
+    assert login(api, username, password).status_code == 401
+    assert login(api, username, "a-brand-new-password").status_code == 200
+
+
+def test_users_list_shows_roles_and_state(server: Server) -> None:
+    username, _ = new_user(server, Role.VIEWER)
+    line = next(x for x in users_cli(server.database_url, "list").splitlines() if username in x)
+    assert "viewer" in line and "yes" in line
+
+
+@pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
+def test_health_probes_need_no_token(api: httpx.Client, path: str) -> None:
+    assert api.get(path).status_code == 200
+
+
+def test_a_cors_preflight_needs_no_token(api: httpx.Client) -> None:
+    response = api.options(
+        "/numbers/1",
+        headers={
+            "Origin": "http://frontend.example",
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
+    assert response.status_code == 204
+    assert "Authorization" in response.headers["access-control-allow-headers"]
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def fresh_login(url: str, username: str, password: str) -> httpx.Response:
+    """A login on a new connection, so that attempts spread over the server's workers."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        return login(client, username, password)
+
+
+def test_the_throttle_holds_across_two_workers(database_url: str, workdir: Path) -> None:
+    throttled_server = {
+        "WEB_CONCURRENCY": "2",
+        "LOGIN_MAX_FAILURES": str(THROTTLE_FAILURES),
+        "LOGIN_WINDOW_SECONDS": str(THROTTLE_WINDOW),
+    }
+    with _serve(database_url, workdir, **throttled_server) as two_workers:
+        username, password = new_user(two_workers, Role.VIEWER)
+        for _ in range(THROTTLE_FAILURES):
+            assert fresh_login(two_workers.url, username, "wrong-password").status_code == 401
+        blocked = [fresh_login(two_workers.url, username, password) for _ in range(4)]
+        for response in blocked:  # even the right password, on whichever worker
+            assert response.status_code == 429
+            assert 1 <= int(response.headers["retry-after"]) <= THROTTLE_WINDOW
+            assert response.headers["content-type"] == "application/problem+json"
+        # Other users are not locked out.
+        assert fresh_login(two_workers.url, *ADMIN).status_code == 200
+        time.sleep(int(blocked[-1].headers["retry-after"]) + 0.5)
+        assert fresh_login(two_workers.url, username, password).status_code == 200

@@ -1,0 +1,134 @@
+"""Default-deny: every route needs a Bearer token unless its view is marked :func:`public`.
+
+The check is a ``before_request`` hook rather than a decorator on each protected view, so that
+a new route is protected without anyone remembering to protect it; only an explicit ``@public``
+opens one. Authorization follows the HTTP method: viewers may read (GET, HEAD), and every write
+needs the supervisor role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, request
+
+from service.auth.cache import UserCache
+from service.auth.tokens import TokenExpired, TokenInvalid, read_token
+from service.auth.users import Principal, load_principal
+from service.bridge import await_
+from service.database import session_scope
+from service.models import Role
+from service.problems import Forbidden, Unauthorized
+from service.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_PUBLIC = "_auth_public"
+_CACHE = "auth.user_cache"
+#: Methods a viewer may use; everything else changes data and needs a supervisor.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def public(view: F) -> F:
+    """Mark ``view`` as open to anyone, without a token (health probes, the login itself)."""
+    setattr(view, _PUBLIC, True)
+    return view
+
+
+def is_public(view: Callable[..., Any] | None) -> bool:
+    """True when ``view`` was marked with :func:`public`."""
+    return bool(getattr(view, _PUBLIC, False))
+
+
+def current_user() -> Principal:
+    """The authenticated user of this request (protected views only)."""
+    user: Principal = g.user
+    return user
+
+
+def may(role: Role, method: str) -> bool:
+    """Whether ``role`` may send a ``method`` request to a protected route."""
+    return role is Role.SUPERVISOR or method in READ_METHODS
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings
+
+
+def _bearer_token() -> str:
+    header = request.headers.get("Authorization")
+    if not header:
+        raise Unauthorized(
+            "This endpoint needs 'Authorization: Bearer <token>'; get a token from "
+            "POST /auth/token.",
+            type_slug="authentication-required",
+        )
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized(
+            "The Authorization header must be 'Bearer <token>'.",
+            type_slug="invalid-token",
+            error="invalid_request",
+            error_description="The Authorization header must be: Bearer <token>",
+        )
+    return token
+
+
+def _invalid_token(reason: str, type_slug: str = "invalid-token") -> Unauthorized:
+    return Unauthorized(
+        reason, type_slug=type_slug, error="invalid_token", error_description=reason
+    )
+
+
+async def _fetch_principal(user_id: int) -> Principal | None:
+    async with session_scope() as session:
+        return await load_principal(session, user_id)
+
+
+def user_cache(app: Flask) -> UserCache:
+    """The app's cache of user rows."""
+    cache: UserCache = app.extensions[_CACHE]
+    return cache
+
+
+def _principal(user_id: int) -> Principal | None:
+    cache = user_cache(current_app)
+    found, principal = cache.get(user_id)
+    if not found:
+        principal = await_(_fetch_principal(user_id))
+        cache.put(user_id, principal)
+    return principal
+
+
+def authenticate() -> None:
+    """The ``before_request`` hook: 401 without a valid token, 403 when the role forbids."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if request.method == "OPTIONS" or is_public(view):
+        # OPTIONS: CORS preflights carry no credentials, and the answer is only the allowed
+        # methods. A URL that matches no route is not public: unauthenticated clients get 401,
+        # not a map of which URLs exist.
+        return
+    token = _bearer_token()
+    try:
+        claims = read_token(_settings().secret_key, token)
+    except TokenExpired as error:
+        raise _invalid_token(str(error), "token-expired") from None
+    except TokenInvalid as error:
+        raise _invalid_token(str(error)) from None
+    user = _principal(claims.user_id)
+    if user is None or not user.active:
+        raise _invalid_token("The token's user no longer exists or has been deactivated.")
+    if not may(user.role, request.method):
+        raise Forbidden(
+            f"The {user.role.value} role may only read; {request.method} needs a supervisor."
+        )
+    g.user = user
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Protect every route of ``app`` (register this after the CORS preflight hook)."""
+    app.extensions[_CACHE] = UserCache(settings.user_cache_seconds)
+    app.before_request(authenticate)

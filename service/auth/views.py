@@ -1,0 +1,103 @@
+"""``POST /auth/token``: trade a username and password for a Bearer token."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
+
+from service.auth import throttle
+from service.auth.passwords import MAX_PASSWORD_LENGTH, verify_password
+from service.auth.protection import public
+from service.auth.tokens import issue_token
+from service.auth.users import find_user, normalize_username
+from service.database import session_scope
+from service.models import Role
+from service.payloads import read_json
+from service.problems import FieldError, TooManyAttempts, Unauthorized, ValidationFailed
+from service.settings import Settings
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+log = logging.getLogger(__name__)
+
+#: The same words for a wrong username and a wrong password: no user enumeration.
+_BAD_CREDENTIALS = "The username or password is incorrect."
+_MAX_USERNAME_LENGTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A login request's username (normalized) and password."""
+
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, password=<hidden>)"
+
+
+def parse_credentials(body: Any) -> Credentials:
+    """The credentials in a login body; 422 naming every bad field."""
+    if not isinstance(body, dict):
+        raise ValidationFailed([FieldError.at("", "Send a JSON object: username, password.")])
+    errors: list[FieldError] = []
+    limits = {"username": _MAX_USERNAME_LENGTH, "password": MAX_PASSWORD_LENGTH}
+    for name, longest in limits.items():
+        value = body.get(name)
+        if not isinstance(value, str) or not value.strip():
+            errors.append(FieldError.at(f"/{name}", f"{name} is required, a non-empty string."))
+        elif len(value) > longest:
+            errors.append(FieldError.at(f"/{name}", f"{name} is too long (over {longest})."))
+    if errors:
+        raise ValidationFailed(errors)
+    return Credentials(normalize_username(body["username"]), body["password"])
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings
+
+
+@bp.post("/token")
+@public
+async def issue_access_token() -> ResponseReturnValue:
+    """Exchange a username and password for a Bearer token (OAuth 2 style response)."""
+    credentials = parse_credentials(read_json())
+    settings = _settings()
+    limit = throttle.Limit(settings.login_max_failures, settings.login_window_seconds)
+    username, now = credentials.username, datetime.now(UTC)
+    client = request.remote_addr or "-"
+
+    async with session_scope() as session:
+        attempt_id = await throttle.record_attempt(session, username, now)
+    async with session_scope() as session:
+        wait = await throttle.seconds_blocked(session, username, attempt_id, limit, now)
+        user = None if wait else await find_user(session, username)
+    if wait:
+        log.warning("login throttled for %r from %s (retry in %ds)", username, client, wait)
+        raise TooManyAttempts(
+            f"Too many failed logins for this username; try again in {wait} seconds.", wait
+        )
+
+    # The same work whatever went wrong: a hash is checked even when the user does not exist.
+    matches = await verify_password(user.password_hash if user else None, credentials.password)
+    async with session_scope() as session:
+        if user is not None and user.active and matches:
+            await throttle.forget_failures(session, username)
+        else:
+            await throttle.prune(session, limit, now)
+    if user is None or not user.active or not matches:
+        reason = "no such user" if user is None else "inactive user" if matches else "bad password"
+        log.warning("login failed for username %r from %s: %s", username, client, reason)
+        raise Unauthorized(_BAD_CREDENTIALS, type_slug="invalid-credentials")
+
+    log.info("login succeeded for user %r (id %d) from %s", username, user.id, client)
+    role = Role(user.role)
+    token = issue_token(settings.secret_key, user.id, role, settings.token_ttl_seconds)
+    body = {"access_token": token, "token_type": "Bearer", "expires_in": settings.token_ttl_seconds}
+    # RFC 6749 5.1: responses carrying tokens must not be cached.
+    return body, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"}
