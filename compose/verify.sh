@@ -203,12 +203,19 @@ wait_http() { # wait_http URL SECONDS
     fail "$1 did not answer 2xx in $2 s"
 }
 
-check_numbers() { # check_numbers URL: 200 with a JSON body, and the body's outline
-    curl -fsS "$1" | python3 -c '
+login() { # login BASE_URL USERNAME PASSWORD: prints a bearer token
+    local body
+    body=$(python3 -c 'import json, sys; print(json.dumps({"username": sys.argv[1], "password": sys.argv[2]}))' "$2" "$3")
+    curl -fsS -X POST "$1/auth/token" -H 'Content-Type: application/json' -d "$body" \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+check_numbers() { # check_numbers BASE_URL TOKEN: a page of numbers as a JSON array
+    curl -fsS -H "Authorization: Bearer $2" "$1/numbers" | python3 -c '
 import json, sys
 body = json.load(sys.stdin)
-outline = sorted(body) if isinstance(body, dict) else f"list of {len(body)}"
-print("ok: JSON", outline)
+assert isinstance(body, list), body
+print(f"ok: a JSON array of {len(body)} numbers", body[:1])
 '
 }
 
@@ -245,9 +252,14 @@ YAML
     compose up -d
     wait_healthy api 180
     step "curl the published port $api_port"
-    curl -fsS "http://127.0.0.1:$api_port/health/ready"
+    local base=http://127.0.0.1:$api_port token
+    curl -fsS "$base/health/ready"
     echo
-    check_numbers "http://127.0.0.1:$api_port/numbers"
+    token=$(login "$base" admin admin)
+    check_numbers "$base" "$token"
+    # The demo data: about 800 numbers, seeded once.
+    curl -fsS -o /dev/null -D - -H "Authorization: Bearer $token" "$base/numbers?_limit=1" \
+        | grep -i '^x-total-count: [0-9]\{3\}' || fail "no demo data"
 
     step "docker-compose run --rm -T integration-tests"
     compose run --rm -T integration-tests
@@ -266,7 +278,7 @@ YAML
 production() {
     export COMPOSE_PROJECT_NAME=telecomverify HTTP_PORT=$http_port
     POSTGRES_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' 'Az')
-    SECRET_KEY=$(head -c 32 /dev/urandom | base64)
+    SECRET_KEY=$(head -c 48 /dev/urandom | base64)
     ADMIN_USERNAME=verify-admin
     ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64)
     export POSTGRES_PASSWORD SECRET_KEY ADMIN_USERNAME ADMIN_PASSWORD
@@ -283,17 +295,19 @@ production() {
     echo "ok"
 
     step "curl through nginx on port $http_port"
-    local headers
+    local base=http://127.0.0.1:$http_port headers token
     headers=$(curl -fsS -o /dev/null -D - -H 'Accept-Encoding: gzip' \
-        -H 'X-Request-ID: verify-1' "http://127.0.0.1:$http_port/health/ready")
+        -H 'X-Request-ID: verify-1' "$base/health/ready")
     printf '%s\n' "$headers"
     grep -qi '^x-request-id: verify-1' <<<"$headers" || fail "request id not echoed"
     grep -qi '^x-content-type-options: nosniff' <<<"$headers" || fail "no security headers"
+    token=$(login "$base" "$ADMIN_USERNAME" "$ADMIN_PASSWORD")
+    check_numbers "$base" "$token"
 
     step "demo data in production, then gzip and absolute links through nginx"
     compose "${prod[@]}" run --rm -T api flask --app service seed --count 150
     headers=$(curl -fsS -o /dev/null -D - -H 'Accept-Encoding: gzip' \
-        "http://127.0.0.1:$http_port/numbers?_limit=100")
+        -H "Authorization: Bearer $token" "$base/numbers?_limit=100")
     grep -qi '^content-encoding: gzip' <<<"$headers" || fail "JSON not gzipped: $headers"
     # Host and port as the client used them survive the proxy (X-Forwarded-Host, -Port).
     grep -qi "^link: <http://127.0.0.1:$http_port/numbers?" <<<"$headers" \
