@@ -94,7 +94,7 @@ import sys, yaml
 services = yaml.safe_load(sys.stdin)["services"]
 published = sorted(name for name, s in services.items() if s.get("ports"))
 assert published == ["nginx"], f"published in production: {published}"
-assert services["integration-tests"].get("scale") == 0, "tests would run on production up"
+assert services["integration-tests"].get("scale") == 0, "up would run the tests in production"
 assert services["api"]["environment"]["TRUSTED_PROXIES"] == "1"
 print("ok: only nginx is published; integration-tests has scale 0")
 '
@@ -244,12 +244,15 @@ YAML
     compose build
     docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '^telecomverify_'
 
-    step "docker-compose run --rm -T integration-tests, from nothing running: one command"
-    compose run --rm -T integration-tests
+    # One command from nothing running: `run` starts db and api, and the image's entrypoint
+    # waits for the api to be ready (a quick part of the suite is enough to prove it).
+    step "docker-compose run --rm -T integration-tests pytest ... test_health.py, from cold"
+    compose run --rm -T integration-tests pytest -p no:cacheprovider integration_tests/test_health.py
     compose down -v --timeout 10
 
     step "docker-compose up -d"
     compose up -d
+    [[ -z $(compose ps -q integration-tests) ]] || fail "'up' started the integration tests"
     wait_healthy api 180
     step "curl the published port $api_port"
     local base=http://127.0.0.1:$api_port token
@@ -263,12 +266,6 @@ YAML
 
     step "docker-compose run --rm -T integration-tests"
     compose run --rm -T integration-tests
-
-    step "the suite that 'up' started ran too, harmlessly"
-    local ran
-    ran=$(docker wait "$(compose ps -q integration-tests)")
-    ((ran == 0)) || { compose logs --tail 60 integration-tests >&2; fail "exit $ran"; }
-    echo "ok: exit 0"
 
     step "docker-compose down -v"
     compose down -v --timeout 10
