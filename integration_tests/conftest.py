@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from integration_tests.server import RunningServer, run_server
+from integration_tests.server import ADMIN, RunningServer, login, run_server
 
 ServerFactory = Callable[..., AbstractContextManager[RunningServer]]
 
@@ -44,8 +44,33 @@ def api_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield server.url
 
 
+@pytest.fixture(scope="session")
+def credentials() -> tuple[str, str]:
+    """A supervisor's username and password: API_USERNAME/API_PASSWORD with API_URL."""
+    if not os.environ.get("API_URL"):
+        return ADMIN  # bootstrapped by every server the tests start
+    try:
+        return os.environ["API_USERNAME"], os.environ["API_PASSWORD"]
+    except KeyError:
+        raise pytest.UsageError("with API_URL, set API_USERNAME and API_PASSWORD too") from None
+
+
+@pytest.fixture(scope="session")
+def token(api_url: str, credentials: tuple[str, str]) -> str:
+    """A supervisor's access token, obtained once for the session."""
+    return login(api_url, *credentials)
+
+
 @pytest.fixture
-def api(api_url: str) -> Iterator[httpx.Client]:
-    """An HTTP client for the API under test."""
+def api(api_url: str, token: str) -> Iterator[httpx.Client]:
+    """An HTTP client for the API under test, signed in as a supervisor."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=api_url, headers=headers, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous(api_url: str) -> Iterator[httpx.Client]:
+    """An HTTP client for the API under test, without credentials."""
     with httpx.Client(base_url=api_url, timeout=10) as client:
         yield client

@@ -18,8 +18,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+#: Every server the tests start signs tokens with this key and bootstraps this supervisor.
+SECRET_KEY = "integration-tests-secret-key-0123456789"  # noqa: S105 - a test fixture
+ADMIN = ("admin", "admin-password")
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 15.0
@@ -93,8 +98,11 @@ def _start(
         DATABASE_URL=database_url,
         HOST="127.0.0.1",
         PORT=str(port),
-        LOG_LEVEL="WARNING",
+        LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
+        SECRET_KEY=SECRET_KEY,
+        ADMIN_USERNAME=ADMIN[0],
+        ADMIN_PASSWORD=ADMIN[1],
     )
     for name, value in overrides.items():
         if value is None:
@@ -144,3 +152,21 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def login(url: str, username: str, password: str) -> str:
+    """An access token from ``POST /auth/token`` of the API at ``url``."""
+    response = httpx.post(
+        f"{url}/auth/token", json={"username": username, "password": password}, timeout=30
+    )
+    if response.status_code != 200:
+        raise ServerFailed(f"cannot log in as {username!r} at {url}: {response.text}")
+    token: str = response.json()["access_token"]
+    return token
+
+
+def signed_in_client(url: str, credentials: tuple[str, str] = ADMIN, **kwargs: Any) -> httpx.Client:
+    """An httpx client for ``url`` whose requests carry a supervisor's Bearer token."""
+    headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {login(url, *credentials)}"}
+    kwargs.setdefault("timeout", 30)
+    return httpx.Client(base_url=url, headers=headers, **kwargs)

@@ -1,8 +1,9 @@
 """Authentication and roles over HTTP, against real servers (one worker, and two for the throttle).
 
 This module starts its own servers because it needs settings of its own: a one-second user
-cache (so revocation is observable quickly), a short throttle window, a known SECRET_KEY (to
-forge an expired token) and the database URL (to drive the ``users`` CLI as an operator would).
+cache (so revocation is observable quickly) and a short throttle window. It knows the servers'
+SECRET_KEY (to forge an expired token) and database (to drive the ``users`` CLI as an operator
+would).
 Every test makes its own users, so none depends on another.
 """
 
@@ -10,110 +11,34 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
+from integration_tests.conftest import ServerFactory
+from integration_tests.server import ADMIN, SECRET_KEY, RunningServer
 from service.auth.tokens import issue_token, read_token
 from service.models import Role
 
-SECRET_KEY = "integration-tests-secret-key-0123456789"
-ADMIN = ("admin", "admin-password")
 CACHE_SECONDS = 1
 THROTTLE_FAILURES = 3
 THROTTLE_WINDOW = 8  # long enough for slow hashing on a busy CI machine
 
 
-@dataclass(frozen=True)
-class Server:
-    url: str
-    database_url: str
-    log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _serve(database_url: str, workdir: Path, **settings: str) -> Iterator[Server]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "SECRET_KEY": SECRET_KEY,
-        "ADMIN_USERNAME": ADMIN[0],
-        "ADMIN_PASSWORD": ADMIN[1],
-        "USER_CACHE_SECONDS": str(CACHE_SECONDS),
-        "LOG_LEVEL": "INFO",
-        "PYTHONUNBUFFERED": "1",
-        **settings,
-    }
-    log = workdir / f"server-{port}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service"],
-            cwd=workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(f"http://127.0.0.1:{port}", database_url, log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            with suppress(httpx.TransportError):
-                if httpx.get(f"{server.url}/health/ready", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.05)
-        yield server
-    finally:
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("auth")
-
-
-@pytest.fixture(scope="module")
-def database_url(workdir: Path) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{workdir / 'auth.sqlite3'}"
-
-
-@pytest.fixture(scope="module")
-def server(database_url: str, workdir: Path) -> Iterator[Server]:
-    with _serve(database_url, workdir) as running:
+def server(start_server: ServerFactory) -> Iterator[RunningServer]:
+    """A server of this module's own: a one-second user cache makes revocation observable."""
+    with start_server(env={"USER_CACHE_SECONDS": str(CACHE_SECONDS)}) as running:
         yield running
 
 
 @pytest.fixture
-def api(server: Server) -> Iterator[httpx.Client]:
+def api(server: RunningServer) -> Iterator[httpx.Client]:
+    """A client without credentials (each test logs in as it needs)."""
     with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
 
@@ -133,10 +58,10 @@ def users_cli(database_url: str, *args: str, password: str | None = None) -> str
     return done.stdout
 
 
-def new_user(server: Server, role: Role) -> tuple[str, str]:
+def new_user(database_url: str, role: Role) -> tuple[str, str]:
     """A new user with ``role``, made with the CLI; its username and password."""
     username, password = f"user-{secrets.token_hex(4)}", secrets.token_urlsafe(12)
-    users_cli(server.database_url, "create", username, "--role", role.value, password=password)
+    users_cli(database_url, "create", username, "--role", role.value, password=password)
     return username, password
 
 
@@ -179,9 +104,9 @@ def test_the_token_carries_the_user_id_and_role(api: httpx.Client) -> None:
 
 
 def test_wrong_username_and_wrong_password_get_the_same_401(
-    api: httpx.Client, server: Server
+    api: httpx.Client, server_database_url: str
 ) -> None:
-    username, _ = new_user(server, Role.VIEWER)
+    username, _ = new_user(server_database_url, Role.VIEWER)
     wrong_password = login(api, username, "not-the-password")
     wrong_username = login(api, f"nobody-{secrets.token_hex(4)}", "not-the-password")
     for response in (wrong_password, wrong_username):
@@ -191,12 +116,14 @@ def test_wrong_username_and_wrong_password_get_the_same_401(
     assert wrong_password.json() == wrong_username.json()
 
 
-def test_logins_are_logged_without_the_password(api: httpx.Client, server: Server) -> None:
-    username, password = new_user(server, Role.VIEWER)
+def test_logins_are_logged_without_the_password(
+    api: httpx.Client, server: RunningServer, server_database_url: str
+) -> None:
+    username, password = new_user(server_database_url, Role.VIEWER)
     login(api, username, "wrong-" + password)
     token_for(api, username, password)
     time.sleep(0.2)
-    log = server.log.read_text()
+    log = server.output()
     assert f"login failed for username {username!r}" in log
     assert f"login succeeded for user {username!r}" in log
     assert password not in log
@@ -234,9 +161,9 @@ def test_an_expired_token_is_401_saying_so(api: httpx.Client) -> None:
     assert response.json()["type"].endswith("/token-expired")
 
 
-def test_a_viewer_reads_but_may_not_write(api: httpx.Client, server: Server) -> None:
+def test_a_viewer_reads_but_may_not_write(api: httpx.Client, server_database_url: str) -> None:
     number_id = new_number(api, token_for(api, *ADMIN))
-    viewer = bearer(token_for(api, *new_user(server, Role.VIEWER)))
+    viewer = bearer(token_for(api, *new_user(server_database_url, Role.VIEWER)))
     assert api.get("/numbers", headers=viewer).status_code == 200
     assert api.get(f"/numbers/{number_id}", headers=viewer).status_code == 200
     body = {"value": "+1 987 654-3210", "monthyPrice": "1", "setupPrice": "1", "currency": "U$"}
@@ -264,12 +191,12 @@ def wait_for_status(client: httpx.Client, token: str, expected: int, method: str
 
 
 def test_deactivation_reaches_issued_tokens_within_the_cache_window(
-    api: httpx.Client, server: Server
+    api: httpx.Client, server_database_url: str
 ) -> None:
-    username, password = new_user(server, Role.SUPERVISOR)
+    username, password = new_user(server_database_url, Role.SUPERVISOR)
     token = token_for(api, username, password)
     assert api.get("/numbers", headers=bearer(token)).status_code == 200
-    users_cli(server.database_url, "deactivate", username)
+    users_cli(server_database_url, "deactivate", username)
     started = time.monotonic()
     wait_for_status(api, token, 401)
     assert time.monotonic() - started <= CACHE_SECONDS + 3
@@ -277,24 +204,24 @@ def test_deactivation_reaches_issued_tokens_within_the_cache_window(
 
 
 def test_a_role_change_reaches_issued_tokens_within_the_cache_window(
-    api: httpx.Client, server: Server
+    api: httpx.Client, server_database_url: str
 ) -> None:
-    username, password = new_user(server, Role.SUPERVISOR)
+    username, password = new_user(server_database_url, Role.SUPERVISOR)
     token = token_for(api, username, password)
-    users_cli(server.database_url, "set-role", username, "viewer")
+    users_cli(server_database_url, "set-role", username, "viewer")
     wait_for_status(api, token, 403, method="DELETE")
 
 
-def test_set_password_replaces_the_old_one(api: httpx.Client, server: Server) -> None:
-    username, password = new_user(server, Role.VIEWER)
-    users_cli(server.database_url, "set-password", username, password="a-brand-new-password")
+def test_set_password_replaces_the_old_one(api: httpx.Client, server_database_url: str) -> None:
+    username, password = new_user(server_database_url, Role.VIEWER)
+    users_cli(server_database_url, "set-password", username, password="a-brand-new-password")
     assert login(api, username, password).status_code == 401
     assert login(api, username, "a-brand-new-password").status_code == 200
 
 
-def test_users_list_shows_roles_and_state(server: Server) -> None:
-    username, _ = new_user(server, Role.VIEWER)
-    line = next(x for x in users_cli(server.database_url, "list").splitlines() if username in x)
+def test_users_list_shows_roles_and_state(server_database_url: str) -> None:
+    username, _ = new_user(server_database_url, Role.VIEWER)
+    line = next(x for x in users_cli(server_database_url, "list").splitlines() if username in x)
     assert "viewer" in line and "yes" in line
 
 
@@ -323,14 +250,16 @@ def fresh_login(url: str, username: str, password: str) -> httpx.Response:
         return login(client, username, password)
 
 
-def test_the_throttle_holds_across_two_workers(database_url: str, workdir: Path) -> None:
+def test_the_throttle_holds_across_two_workers(
+    start_server: ServerFactory, server_database_url: str
+) -> None:
     throttled_server = {
         "WEB_CONCURRENCY": "2",
         "LOGIN_MAX_FAILURES": str(THROTTLE_FAILURES),
         "LOGIN_WINDOW_SECONDS": str(THROTTLE_WINDOW),
     }
-    with _serve(database_url, workdir, **throttled_server) as two_workers:
-        username, password = new_user(two_workers, Role.VIEWER)
+    with start_server(env=throttled_server) as two_workers:
+        username, password = new_user(server_database_url, Role.VIEWER)
         for _ in range(THROTTLE_FAILURES):
             assert fresh_login(two_workers.url, username, "wrong-password").status_code == 401
         blocked = [fresh_login(two_workers.url, username, password) for _ in range(4)]

@@ -19,7 +19,7 @@ import pytest
 
 from integration_tests.api_client import create_number, expect_problem
 from integration_tests.conftest import ServerFactory
-from integration_tests.server import free_port
+from integration_tests.server import free_port, signed_in_client
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 QUICKLY_SECONDS = 5.0  # the longest a request may take to say 503
@@ -111,7 +111,7 @@ def proxy() -> Iterator[TcpProxy]:
 def api_behind_proxy(start_server: ServerFactory, proxy: TcpProxy) -> Iterator[httpx.Client]:
     with (
         start_server(env={"DATABASE_URL": _through(proxy.port)}) as server,
-        httpx.Client(base_url=server.url, timeout=30) as client,
+        signed_in_client(server.url) as client,
     ):
         yield client
 

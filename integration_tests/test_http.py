@@ -9,6 +9,7 @@ import pytest
 
 from integration_tests.api_client import create_number, expect_problem, number_body
 from integration_tests.conftest import ServerFactory
+from integration_tests.server import signed_in_client
 
 ALLOWED_ORIGIN = "http://allowed.example"
 EXPOSED = ("X-Total-Count", "Link", "ETag", "Location")
@@ -110,9 +111,7 @@ def test_preflight_from_any_origin_is_answered_by_default(default_cors_url: str)
 
 
 def test_responses_expose_the_headers_the_frontend_reads(default_cors_url: str) -> None:
-    with httpx.Client(
-        base_url=default_cors_url, headers={"Origin": "http://localhost:5173"}
-    ) as api:
+    with signed_in_client(default_cors_url, headers={"Origin": "http://localhost:5173"}) as api:
         created = api.post("/numbers", json=number_body())
         listed = api.get("/numbers", params={"_limit": 1})
 
@@ -124,9 +123,7 @@ def test_responses_expose_the_headers_the_frontend_reads(default_cors_url: str) 
 
 
 def test_error_responses_carry_cors_headers(default_cors_url: str) -> None:
-    with httpx.Client(
-        base_url=default_cors_url, headers={"Origin": "http://localhost:5173"}
-    ) as api:
+    with signed_in_client(default_cors_url, headers={"Origin": "http://localhost:5173"}) as api:
         response = api.post("/numbers", json={"value": "nope"})
 
     expect_problem(response, 422)
@@ -134,7 +131,7 @@ def test_error_responses_carry_cors_headers(default_cors_url: str) -> None:
 
 
 def test_allowed_origin_gets_cors_headers(restricted_cors_url: str) -> None:
-    with httpx.Client(base_url=restricted_cors_url, headers={"Origin": ALLOWED_ORIGIN}) as api:
+    with signed_in_client(restricted_cors_url, headers={"Origin": ALLOWED_ORIGIN}) as api:
         response = api.get("/numbers", params={"_limit": 1})
         preflight = _preflight(restricted_cors_url, ALLOWED_ORIGIN)
 
@@ -147,9 +144,7 @@ def test_allowed_origin_gets_cors_headers(restricted_cors_url: str) -> None:
 
 
 def test_disallowed_origin_gets_no_cors_headers(restricted_cors_url: str) -> None:
-    with httpx.Client(
-        base_url=restricted_cors_url, headers={"Origin": "http://evil.example"}
-    ) as api:
+    with signed_in_client(restricted_cors_url, headers={"Origin": "http://evil.example"}) as api:
         response = api.get("/numbers", params={"_limit": 1})
         number = create_number(api)
     preflight = _preflight(restricted_cors_url, "http://evil.example")

@@ -10,7 +10,9 @@ from flask import Flask, Response, request
 
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOWED_HEADERS = "Content-Type, Authorization, If-Match, If-None-Match, X-Request-ID"
-EXPOSED_HEADERS = "X-Total-Count, Link, ETag, Location, X-Request-ID, Retry-After"
+EXPOSED_HEADERS = (
+    "X-Total-Count, X-Total-Count-Exact, Link, ETag, Location, X-Request-ID, Retry-After"
+)
 PREFLIGHT_MAX_AGE = "600"
 
 

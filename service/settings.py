@@ -38,6 +38,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     default_page_size: int = 100
     max_page_size: int = 1000
+    count_limit: int = 1000
     trusted_proxies: int = 0
     db_pool_size: int = 10
     db_timeout_seconds: float = 5.0
@@ -72,6 +73,7 @@ class Settings:
             cors_origins=reader.items("CORS_ORIGINS", defaults.cors_origins, allow_empty=True),
             default_page_size=defaults.default_page_size,
             max_page_size=reader.integer("MAX_PAGE_SIZE", defaults.max_page_size, 1, 10_000),
+            count_limit=reader.integer("COUNT_LIMIT", defaults.count_limit, 1, 10_000_000),
             trusted_proxies=reader.integer("TRUSTED_PROXIES", defaults.trusted_proxies, 0, 5),
             db_pool_size=reader.integer("DB_POOL_SIZE", defaults.db_pool_size, 1, 100),
             db_timeout_seconds=reader.number("DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds),

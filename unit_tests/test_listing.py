@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from service.numbers.listing import ListQuery, link_header, parse_list_query
+from service.numbers.cursor import Cursor, decode, encode
+from service.numbers.listing import ListQuery, cursor_link_header, link_header, parse_list_query
 from service.problems import InvalidQuery
 
 
@@ -86,9 +88,9 @@ def test_sort_fields_map_to_columns_with_id_as_tie_breaker() -> None:
     assert query.order_by == (("currency", False), ("monthly_price", True), ("id", False))
 
 
-def test_value_sorts_by_digits_and_missing_orders_are_ascending() -> None:
+def test_value_sorts_by_its_unique_digits_and_missing_orders_are_ascending() -> None:
     query = parse(sort="value,setupPrice", order="desc")
-    assert query.order_by == (("digits", True), ("setup_price", False), ("id", False))
+    assert query.order_by == (("digits", True), ("setup_price", False))
 
 
 def test_sorting_by_id_needs_no_extra_tie_breaker() -> None:
@@ -134,7 +136,7 @@ def links(header: str | None) -> dict[str, str]:
 
 def test_link_has_first_next_last_on_the_first_page() -> None:
     args = MultiDict({"_limit": "10"})
-    found = links(link_header(BASE, args, parse(_limit="10"), total=25))
+    found = links(link_header(BASE, args, parse(_limit="10"), total=25, has_next=True))
     assert found == {
         "first": f"{BASE}?_limit=10&_page=1",
         "next": f"{BASE}?_limit=10&_page=2",
@@ -145,7 +147,7 @@ def test_link_has_first_next_last_on_the_first_page() -> None:
 def test_link_keeps_every_parameter_under_the_clients_names() -> None:
     args = MultiDict([("perPage", "10"), ("page", "2"), ("currency", "U$"), ("currency", "R$")])
     query = parse_list_query(args, max_page_size=1000, default_page_size=100)
-    found = links(link_header(BASE, args, query, total=35))
+    found = links(link_header(BASE, args, query, total=35, has_next=True))
     assert found["prev"] == f"{BASE}?perPage=10&currency=U%24&currency=R%24&page=1"
     assert found["next"].endswith("page=3")
     assert found["last"].endswith("page=4")
@@ -154,11 +156,45 @@ def test_link_keeps_every_parameter_under_the_clients_names() -> None:
 
 def test_link_prev_from_past_the_end_points_at_the_last_page() -> None:
     args = MultiDict({"_page": "9", "_limit": "10"})
-    found = links(link_header(BASE, args, parse(_page="9", _limit="10"), total=25))
+    found = links(link_header(BASE, args, parse(_page="9", _limit="10"), total=25, has_next=False))
     assert found["prev"].endswith("_page=3")
     assert "next" not in found
 
 
 @pytest.mark.parametrize("total", [0, 1, 100])
 def test_no_link_when_everything_fits_one_page_or_nothing_matches(total: int) -> None:
-    assert link_header(BASE, MultiDict(), parse(), total=total) is None
+    assert link_header(BASE, MultiDict(), parse(), total=total, has_next=False) is None
+
+
+def test_cursor_parameter_opts_into_keyset_pages() -> None:
+    first = parse(_cursor="")
+    assert (first.keyset, first.cursor) == (True, None)
+    assert parse().keyset is False
+
+
+def test_a_cursor_from_another_sort_is_400() -> None:
+    token = encode(Cursor("after", (Decimal("1.00"), 5)), (("monthly_price", False), ("id", False)))
+    assert "_cursor" in bad_parameters(_cursor=token, _sort="setupPrice")
+    assert parse(_cursor=token, _sort="monthyPrice").cursor == Cursor("after", (Decimal("1.00"), 5))
+
+
+@pytest.mark.parametrize(
+    "token", ["garbage!", "e30", encode(Cursor("after", ("x",)), (("id", False),))]
+)
+def test_garbage_cursors_are_400(token: str) -> None:
+    assert "_cursor" in bad_parameters(_cursor=token)
+
+
+def test_cursor_links_carry_cursors_after_and_before_the_page() -> None:
+    args = MultiDict({"_cursor": "", "_limit": "2"})
+    query = parse_list_query(args, max_page_size=1000, default_page_size=100)
+    header = cursor_link_header(BASE, args, query, ((3,), (4,)), more_before=True, more_after=True)
+    found = links(header)
+    after = decode(parse_qs(urlsplit(found["next"]).query)["_cursor"][0], query.order_by)
+    before = decode(parse_qs(urlsplit(found["prev"]).query)["_cursor"][0], query.order_by)
+    assert after == Cursor("after", (4,))
+    assert before == Cursor("before", (3,))
+    assert found["first"] == f"{BASE}?_limit=2&_cursor="
+    assert decode(parse_qs(urlsplit(found["last"]).query)["_cursor"][0], query.order_by) == Cursor(
+        "last"
+    )

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from werkzeug.datastructures import MultiDict
 
 from service.money import InvalidAmount, parse_amount
+from service.numbers.cursor import Cursor, InvalidCursor, decode, encode
 from service.phone import InvalidPhoneNumber, parse_digits_fragment
 from service.problems import FieldError, InvalidQuery
 
@@ -22,6 +23,8 @@ SORTABLE = {
     "currency": "currency",
 }
 _SORT_ALIASES = {"monthlyPrice": "monthyPrice"}
+#: Attributes unique per row: a sort on one of them is already a total order.
+UNIQUE_ATTRIBUTES = frozenset({"id", "digits"})
 #: json-server name -> readable alias; when both are sent the json-server name wins.
 PARAMETER_ALIASES = {
     "_page": "page",
@@ -53,6 +56,9 @@ class ListQuery:
     digits: str | None = None
     currencies: tuple[str, ...] | None = None
     price_bounds: tuple[tuple[str, str, Decimal], ...] = field(default=())
+    #: Keyset pagination (``_cursor`` sent): ``cursor`` is None on its first page.
+    keyset: bool = False
+    cursor: Cursor | None = None
 
     @property
     def offset(self) -> int:
@@ -117,9 +123,17 @@ def parse_list_query(
         except InvalidAmount as error:
             errors.append(FieldError.param(name, str(error)))
 
+    keyset = "_cursor" in args
+    cursor = None
+    if keyset and not any(e["parameter"] in ("_sort", "sort", "_order", "order") for e in errors):
+        try:
+            cursor = decode(args["_cursor"], order_by)
+        except InvalidCursor as error:
+            errors.append(FieldError.param("_cursor", str(error)))
+
     if errors:
         raise InvalidQuery(errors)
-    return ListQuery(page, limit, order_by, digits, currencies, tuple(bounds))
+    return ListQuery(page, limit, order_by, digits, currencies, tuple(bounds), keyset, cursor)
 
 
 def _parse_sort(
@@ -159,7 +173,7 @@ def _parse_sort(
                 (attribute, i < len(directions) and directions[i].lower() == "desc")
                 for i, (attribute, _) in enumerate(order_by)
             ]
-    if not any(attribute == "id" for attribute, _ in order_by):
+    if not any(attribute in UNIQUE_ATTRIBUTES for attribute, _ in order_by):
         order_by.append(("id", False))  # a total order: pages never overlap or skip rows
     return tuple(order_by)
 
@@ -169,26 +183,61 @@ def _split(text: str) -> list[str]:
 
 
 def link_header(
-    base_url: str, args: MultiDict[str, str], query: ListQuery, total: int
+    base_url: str,
+    args: MultiDict[str, str],
+    query: ListQuery,
+    total: int,
+    has_next: bool,
 ) -> str | None:
     """RFC 8288 ``Link`` with first/prev/next/last, keeping every parameter the client sent.
 
     None when everything fits one page or nothing matches.
     """
     last = max(math.ceil(total / query.limit), 1)
-    if total == 0 or total <= query.limit:
+    if total == 0 or (total <= query.limit and not has_next):
         return None
+    if has_next:  # a capped total may undercount: the next page exists, so "last" is past it
+        last = max(last, query.page + 1)
     page_name = next((n for n in ("_page", "page") if n in args), "_page")
-
-    def url(page: int) -> str:
-        items = [(k, v) for k, v in args.items(multi=True) if k != page_name]
-        items.append((page_name, str(page)))
-        return f"{base_url}?{urlencode(items)}"
-
     links = {"first": 1, "last": last}
     if query.page > 1:
-        links["prev"] = min(query.page - 1, last)
-    if query.page < last:
+        links["prev"] = min(query.page - 1, links["last"])
+    if has_next:
         links["next"] = query.page + 1
+    return _render_links(base_url, args, page_name, {k: str(v) for k, v in links.items()})
+
+
+def cursor_link_header(
+    base_url: str,
+    args: MultiDict[str, str],
+    query: ListQuery,
+    edges: tuple[tuple[int | str | Decimal, ...], tuple[int | str | Decimal, ...]] | None,
+    more_before: bool,
+    more_after: bool,
+) -> str | None:
+    """``Link`` for keyset pages: ``next``/``prev`` carry cursors after/before this page's edges.
+
+    ``edges`` are the sort keys of the page's first and last rows (None for an empty page).
+    """
+    if edges is None and query.cursor is None:
+        return None
+    links = {"first": "", "last": encode(Cursor("last"), query.order_by)}
+    if edges is not None and more_before:
+        links["prev"] = encode(Cursor("before", edges[0]), query.order_by)
+    if edges is not None and more_after:
+        links["next"] = encode(Cursor("after", edges[1]), query.order_by)
+    if edges is None and more_before:  # an empty page past the end: step back from the end
+        links["prev"] = links["last"]
+    return _render_links(base_url, args, "_cursor", links)
+
+
+def _render_links(
+    base_url: str, args: MultiDict[str, str], name: str, links: dict[str, str]
+) -> str:
+    def url(value: str) -> str:
+        items = [(k, v) for k, v in args.items(multi=True) if k != name]
+        items.append((name, value))
+        return f"{base_url}?{urlencode(items)}"
+
     order = ("first", "prev", "next", "last")
     return ", ".join(f'<{url(links[rel])}>; rel="{rel}"' for rel in order if rel in links)

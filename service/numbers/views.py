@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.database import session_scope
 from service.models import Number
 from service.numbers import queries
-from service.numbers.listing import link_header, parse_list_query
+from service.numbers.listing import cursor_link_header, link_header, parse_list_query
 from service.numbers.serialization import etag_of, render
 from service.numbers.validation import Mode, NumberFields, parse_number
 from service.payloads import JSON, MERGE_PATCH_JSON, read_json
@@ -77,12 +77,24 @@ async def list_numbers() -> ResponseReturnValue:
     settings = _settings()
     query = parse_list_query(request.args, settings.max_page_size, settings.default_page_size)
     async with session_scope() as session:
-        rows, total = await queries.list_numbers(session, query)
-    headers = {"X-Total-Count": str(total)}
-    link = link_header(request.base_url, request.args, query, total)
+        page = await queries.list_numbers(session, query, settings.count_limit)
+    headers = {"X-Total-Count": str(page.total)}
+    if not page.exact:
+        headers["X-Total-Count-Exact"] = "false"
+    if query.keyset:
+        link = cursor_link_header(
+            request.base_url,
+            request.args,
+            query,
+            page.edges(query.order_by),
+            page.more_before,
+            page.more_after,
+        )
+    else:
+        link = link_header(request.base_url, request.args, query, page.total, page.more_after)
     if link is not None:
         headers["Link"] = link
-    return [render(number) for number in rows], 200, headers
+    return [render(number) for number in page.rows], 200, headers
 
 
 @bp.post("")

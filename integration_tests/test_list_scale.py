@@ -1,0 +1,129 @@
+"""The list at scale: keyset cursors, the maintained total, the bounded filtered count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from integration_tests.api_client import (
+    create_number,
+    error_parameters,
+    expect_problem,
+    ids_of,
+    links_of,
+    list_numbers,
+    new_prefix,
+    new_value,
+    query_of,
+)
+from integration_tests.conftest import ServerFactory
+from integration_tests.server import signed_in_client
+
+
+def _make(api: httpx.Client, prefix: str, prices: list[str]) -> list[dict[str, Any]]:
+    return [create_number(api, value=new_value(prefix), monthyPrice=price) for price in prices]
+
+
+def _follow(api: httpx.Client, url: str) -> httpx.Response:
+    response = api.get(url)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def test_cursor_pages_walk_forward_and_back_without_gaps(api: httpx.Client) -> None:
+    prefix = new_prefix()
+    made = _make(api, prefix, ["1.00", "2.00", "2.00", "3.00", "2.00", "0.50", "9.99"])
+    expected = [n["id"] for n in sorted(made, key=lambda n: (-float(n["monthyPrice"]), n["id"]))]
+
+    first = list_numbers(
+        api, value_like=prefix, _sort="monthyPrice", _order="desc", _limit=3, _cursor=""
+    )
+    assert first.status_code == 200
+    assert first.headers["x-total-count"] == "7"
+    seen, response, pages = ids_of(first), first, [first]
+    while "next" in links_of(response):
+        response = _follow(api, links_of(response)["next"])
+        seen += ids_of(response)
+        pages.append(response)
+    assert seen == expected
+    assert [len(ids_of(page)) for page in pages] == [3, 3, 1]
+    assert "prev" not in links_of(first)
+
+    back = _follow(api, links_of(pages[-1])["prev"])
+    assert ids_of(back) == expected[3:6]
+    last = _follow(api, links_of(first)["last"])
+    assert ids_of(last) == expected[4:]
+    assert "next" not in links_of(last)
+    assert ids_of(_follow(api, links_of(last)["prev"])) == expected[1:4]
+
+
+def test_cursor_links_keep_the_clients_parameters(api: httpx.Client) -> None:
+    prefix = new_prefix()
+    _make(api, prefix, ["1.00", "2.00", "3.00"])
+    response = list_numbers(api, q=prefix, sort="setupPrice", perPage=2, _cursor="")
+    next_url = links_of(response)["next"]
+    assert next_url.startswith("http")
+    names = [name for name, _ in query_of(next_url)]
+    assert {"q", "sort", "perPage", "_cursor"} <= set(names)
+    assert "_page" not in names
+
+
+def test_rows_edited_between_cursor_pages_are_neither_skipped_nor_repeated(
+    api: httpx.Client,
+) -> None:
+    prefix = new_prefix()
+    made = _make(api, prefix, ["1.00"] * 6)
+    first = list_numbers(api, value_like=prefix, _limit=3, _cursor="")
+    # Edit a row of the first page and a row of the next one: ids, the sort key, never change.
+    for number in (made[0], made[4]):
+        assert api.patch(f"/numbers/{number['id']}", json={"monthyPrice": "7.00"}).is_success
+    second = _follow(api, links_of(first)["next"])
+    assert ids_of(first) + ids_of(second) == [n["id"] for n in made]
+
+
+def test_a_cursor_from_another_sort_order_is_400(api: httpx.Client) -> None:
+    prefix = new_prefix()
+    _make(api, prefix, ["1.00", "2.00"])
+    response = list_numbers(api, value_like=prefix, _sort="monthyPrice", _limit=1, _cursor="")
+    cursor = dict(query_of(links_of(response)["next"]))["_cursor"]
+    problem = expect_problem(list_numbers(api, _cursor=cursor, _sort="setupPrice"), 400)
+    assert error_parameters(problem) == ["_cursor"]
+
+
+def test_a_forged_cursor_is_400(api: httpx.Client) -> None:
+    problem = expect_problem(list_numbers(api, _cursor="not-a-cursor"), 400)
+    assert error_parameters(problem) == ["_cursor"]
+
+
+def test_unfiltered_total_follows_creates_and_deletes(api: httpx.Client) -> None:
+    def total() -> int:
+        return int(list_numbers(api, _limit=1).headers["x-total-count"])
+
+    before = total()
+    number = create_number(api)
+    assert total() == before + 1
+    assert api.delete(f"/numbers/{number['id']}").status_code == 204
+    assert total() == before
+
+
+def test_filtered_totals_above_the_count_limit_say_they_are_capped(
+    start_server: ServerFactory,
+) -> None:
+    with start_server(env={"COUNT_LIMIT": "3"}) as server, signed_in_client(server.url) as api:
+        prefix = new_prefix()
+        _make(api, prefix, ["1.00", "2.00", "3.00"])
+        exact = list_numbers(api, value_like=prefix, _limit=2)
+        assert exact.headers["x-total-count"] == "3"
+        assert "x-total-count-exact" not in exact.headers
+
+        _make(api, prefix, ["4.00", "5.00"])
+        capped = list_numbers(api, value_like=prefix, _limit=2)
+        assert capped.headers["x-total-count"] == "3"
+        assert capped.headers["x-total-count-exact"] == "false"
+        # The next page is still offered, and paging reaches every row.
+        seen, response = ids_of(capped), capped
+        while "next" in links_of(response):
+            response = _follow(api, links_of(response)["next"])
+            seen += ids_of(response)
+        assert len(seen) == 5
