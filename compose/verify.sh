@@ -319,7 +319,7 @@ production() {
 import http.client, sys
 connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
 statuses, limited = [], None
-for _ in range(150):
+for _ in range(400):
     connection.request("GET", "/health/live")
     response = connection.getresponse()
     body = response.read()
