@@ -72,8 +72,9 @@ class Family:
 
 
 @pytest.fixture(scope="module")
-def module_api(api_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api_url, timeout=10) as client:
+def module_api(api_url: str, token: str) -> Iterator[httpx.Client]:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=api_url, headers=headers, timeout=10) as client:
         yield client
 
 

@@ -35,6 +35,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: WSGI environ key set when the body was over the limit; the app answers 413.
 BODY_TOO_LARGE = "service.body_too_large"
+#: How much of an oversized body is read and dropped before answering 413 (see _read_body).
+MAX_DRAIN_BYTES = 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -144,24 +146,40 @@ class AsgiBridge:
         await send({"type": "http.response.body", "body": b"".join(chunks)})
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[bytes | None, bool]:
-        """The body, or (b"", True) as soon as it is known to exceed the limit."""
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    if int(value) > self.max_body_bytes:
-                        return b"", True
-                except ValueError:
-                    pass
+        """The body, or (b"", True) as soon as it is known to exceed the limit.
+
+        The rest of an oversized body is read and thrown away, up to ``MAX_DRAIN_BYTES``, so a
+        client still sending it reads the 413 instead of a connection reset. Nothing past the
+        limit is kept in memory.
+        """
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_body_bytes:
+            if declared <= self.max_body_bytes + MAX_DRAIN_BYTES:
+                await self._discard(receive, MAX_DRAIN_BYTES)
+            return b"", True
         buffer = bytearray()
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return None, False
             buffer += message.get("body", b"")
+            more = message.get("more_body", False)
             if len(buffer) > self.max_body_bytes:
+                if more:
+                    await self._discard(receive, MAX_DRAIN_BYTES)
                 return b"", True
-            if not message.get("more_body", False):
+            if not more:
                 return bytes(buffer), False
+
+    @staticmethod
+    async def _discard(receive: Receive, limit: int) -> None:
+        """Read and drop the rest of the body, giving up after ``limit`` bytes."""
+        discarded = 0
+        while discarded <= limit:
+            message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                return
+            discarded += len(message.get("body", b""))
 
     def _call_wsgi(
         self, environ: dict[str, Any]
@@ -184,6 +202,16 @@ class AsgiBridge:
         status, headers = captured
         raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         return int(status.split(" ", 1)[0]), raw_headers, chunks
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 def build_environ(scope: Scope, body: bytes) -> dict[str, Any]:

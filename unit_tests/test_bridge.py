@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from flask import Flask, current_app, g, request
 
-from service.bridge import AsgiBridge, Message, await_, build_environ, run_in_greenlet
+from service.bridge import (
+    MAX_DRAIN_BYTES,
+    AsgiBridge,
+    Message,
+    await_,
+    build_environ,
+    run_in_greenlet,
+)
 from service.logs import RequestIdFilter
 from service.settings import MAX_BODY_BYTES
 from unit_tests.asgi_client import call, scope
@@ -136,33 +143,46 @@ def test_body_is_passed_to_flask_whole(app: Flask, asgi: AsgiBridge, run: Run) -
     assert reply.json() == {"length": 2000}
 
 
-def test_declared_oversized_body_is_413_without_reading_it(
+def test_declared_oversized_body_is_413_and_never_reaches_the_app(
     app: Flask, asgi: AsgiBridge, run: Run
 ) -> None:
+    calls: list[str] = []
+
     @app.post("/t/big")
     async def big_view() -> str:
+        calls.append("ran")
         return "read"
 
-    size = str(MAX_BODY_BYTES + 1)
+    size = str(MAX_BODY_BYTES + 70 * 1024)
+    chunks = [b"x" * 1024] * (MAX_BODY_BYTES // 1024 + 70)
     reply, received = run(
-        call(asgi, "POST", "/t/big", headers=[("Content-Length", size)], chunks=[b"x" * 1024] * 70)
+        call(asgi, "POST", "/t/big", headers=[("Content-Length", size)], chunks=chunks)
     )
     assert reply.status == 413
     assert reply.headers["content-type"] == "application/problem+json"
+    assert calls == []
+    assert received == len(chunks) + 1  # drained, so the client reads the answer
+
+
+def test_huge_declared_body_is_answered_without_reading_any_of_it(
+    app: Flask, asgi: AsgiBridge, run: Run
+) -> None:
+    size = str(MAX_BODY_BYTES + MAX_DRAIN_BYTES + 1)
+    reply, received = run(
+        call(asgi, "POST", "/numbers", headers=[("Content-Length", size)], chunks=[b"x"] * 3)
+    )
+    assert reply.status == 413
     assert received == 0
 
 
-def test_streamed_oversized_body_stops_reading_at_the_limit(
+def test_streamed_oversized_body_is_drained_up_to_a_bound_never_buffered(
     app: Flask, asgi: AsgiBridge, run: Run
 ) -> None:
-    @app.post("/t/stream")
-    async def stream_view() -> str:
-        return "read"
-
-    chunk = b"x" * 16 * 1024
-    reply, received = run(call(asgi, "POST", "/t/stream", chunks=[chunk] * 10))
+    chunk = b"x" * 64 * 1024
+    reply, received = run(call(asgi, "POST", "/numbers", chunks=[chunk] * 40))
     assert reply.status == 413
-    assert received == 5  # 5 x 16 KiB is the first read past 64 KiB; the rest is never read
+    # Two chunks pass the limit; then at most MAX_DRAIN_BYTES more are read and dropped.
+    assert received == 2 + MAX_DRAIN_BYTES // len(chunk) + 1
 
 
 def test_requests_interleave_on_one_loop(app: Flask, asgi: AsgiBridge, run: Run) -> None:

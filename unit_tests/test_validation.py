@@ -139,3 +139,8 @@ def test_body_id_equal_to_the_urls_is_accepted() -> None:
 def test_alias_counts_as_the_field_in_a_patch() -> None:
     changes: dict[str, Any] = parse('{"monthlyPrice": 2}', Mode.PATCH, url_id=1).changes()
     assert changes == {"monthly_price": Decimal("2.00")}
+
+
+def test_errors_point_at_the_alias_the_client_sent() -> None:
+    errors = errors_of(VALID.replace('"monthyPrice": "0.03"', '"monthlyPrice": "-1"'))
+    assert errors == {"#/monthlyPrice": "must not be negative"}

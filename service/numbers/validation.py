@@ -57,6 +57,7 @@ def parse_number(
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError.at("", "the body must be a JSON object")])
     errors: list[FieldError] = []
+    original = body  # errors point at the member the client sent, alias or not
     body = _resolve_aliases(body, errors)
 
     allowed = sorted({*WIRE_FIELDS, *ALIASES, "id"})
@@ -75,13 +76,14 @@ def parse_number(
                 errors.append(FieldError.at(f"/{wire}", "is required"))
             continue
         raw = body[wire]
+        sent_as = next((a for a, w in ALIASES.items() if w == wire and a in original), wire)
         if raw is None:
-            errors.append(FieldError.at(f"/{wire}", "must not be null; every field is required"))
+            errors.append(FieldError.at(f"/{sent_as}", "must not be null; every field is required"))
             continue
         try:
             values[attribute] = _FIELD_PARSERS[wire](raw, currencies)
         except ValueError as error:
-            errors.append(FieldError.at(f"/{wire}", str(error)))
+            errors.append(FieldError.at(f"/{sent_as}", str(error)))
     if errors:
         raise ValidationFailed(errors)
     return NumberFields(**values)
