@@ -161,8 +161,9 @@ cleanup() {
         docker ps -aq | xargs -r /usr/bin/docker rm -f >/dev/null
         docker volume prune -f >/dev/null
         docker network prune -f >/dev/null
-        # Images stay cached for the next run; superseded builds do not.
-        docker image prune -f >/dev/null
+        # Images stay cached for the next run, the untagged build stages too (a plain prune
+        # would drop the venv-building layers); only those older than a week go.
+        docker image prune -f --filter until=168h >/dev/null
         kill "$dockerd_pid"
         timeout 60 tail --pid="$dockerd_pid" -f /dev/null || kill -9 "$dockerd_pid"
         rm -f "$cache/dockerd.pid"
