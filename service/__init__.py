@@ -14,7 +14,7 @@ from service.settings import MAX_BODY_BYTES, Settings
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask application; ``settings`` defaults to the environment's."""
     settings = settings or Settings.from_env()
-    app = BridgedFlask(__name__)
+    app = BridgedFlask(__name__, static_folder=None)  # the docs blueprint serves its own files
     app.config.update(
         SETTINGS=settings,
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
@@ -34,11 +34,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     problems.init_app(app)
     cli.init_app(app)
 
+    from service.docs import bp as docs_bp
     from service.health import bp as health_bp
     from service.numbers.views import bp as numbers_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(numbers_bp)
+    app.register_blueprint(docs_bp)
     return app
 
 

@@ -39,6 +39,10 @@ NAMING_CONVENTION = {
 }
 
 
+#: The largest id the ``INTEGER`` primary key can hold (32 bits on PostgreSQL).
+MAX_ID = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     """Declarative base with a naming convention, so migrations name constraints predictably."""
 

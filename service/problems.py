@@ -50,6 +50,11 @@ class FieldError(dict[str, str]):
         return cls(pointer=f"#{pointer}", detail=detail)
 
     @classmethod
+    def member(cls, name: str, detail: str) -> FieldError:
+        """An error for the top-level body member ``name`` (escaped as RFC 6901 asks)."""
+        return cls.at("/" + name.replace("~", "~0").replace("/", "~1"), detail)
+
+    @classmethod
     def param(cls, name: str, detail: str) -> FieldError:
         """An error for the query parameter ``name``."""
         return cls(parameter=name, detail=detail)

@@ -34,6 +34,7 @@ def test_credentials_are_read_and_the_username_normalized() -> None:
         ({"username": "", "password": "x"}, ["#/username"]),
         ({"username": "ana", "password": 1234}, ["#/password"]),
         ({"username": "a" * 65, "password": "x"}, ["#/username"]),
+        ({"username": "an\x00a", "password": "x"}, ["#/username"]),
         ([], ["#"]),
     ],
 )

@@ -19,7 +19,14 @@ from unit_tests.auth_fixtures import sign_in
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 #: The only endpoints anyone may reach without a token.
-PUBLIC_ENDPOINTS = {"health.live", "health.ready", "auth.issue_access_token"}
+PUBLIC_ENDPOINTS = {
+    "health.live",
+    "health.ready",
+    "auth.issue_access_token",
+    "docs.openapi_document",
+    "docs.documentation_page",
+    "docs.documentation_asset",
+}
 
 
 @pytest.fixture
@@ -41,7 +48,7 @@ def sample_path(rule: str) -> str:
     return re.sub(r"<(?:int:)?[^>]+>", "1", rule)
 
 
-def test_only_the_health_probes_and_the_login_are_public(app: Flask) -> None:
+def test_only_the_health_probes_the_login_and_the_documentation_are_public(app: Flask) -> None:
     public_endpoints = {
         rule.endpoint
         for rule in app.url_map.iter_rules()

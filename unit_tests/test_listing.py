@@ -58,7 +58,12 @@ def test_pages_by_json_server_names_or_aliases_and_json_server_wins(
         ({"_sort": "price"}, "_sort"),
         ({"sort": "id,nope"}, "sort"),
         ({"_order": "up"}, "_order"),
-        ({"_sort": "id", "_order": "asc,desc"}, "_order"),
+        ({"_page": "2147483648"}, "_page"),
+        ({"_page": "2", "page": "0"}, "page"),
+        ({"_order": "desc", "order": "sideways"}, "order"),
+        ({"_sort": "id", "sort": "price"}, "sort"),
+        ({"value_like": "84", "q": "abc"}, "q"),
+        ({"monthyPrice_gte": "1", "monthlyPrice_gte": "-1"}, "monthlyPrice_gte"),
         ({"monthyPrice_gte": "abc"}, "monthyPrice_gte"),
         ({"setupPrice_lte": "-1"}, "setupPrice_lte"),
         ({"monthyPrice_lte": "1.001"}, "monthyPrice_lte"),
@@ -95,6 +100,20 @@ def test_value_sorts_by_its_unique_digits_and_missing_orders_are_ascending() -> 
 
 def test_sorting_by_id_needs_no_extra_tie_breaker() -> None:
     assert parse(_sort="id", _order="desc").order_by == (("id", True),)
+
+
+def test_a_currency_with_a_nul_character_matches_nothing() -> None:
+    assert parse(currency="U$\x00").currencies == ()
+    assert parse(currency=["U$", "\x00"]).currencies == ("U$",)
+
+
+def test_order_entries_past_the_sort_fields_are_ignored() -> None:
+    assert parse(_sort="id", _order="asc,desc").order_by == (("id", False),)
+    assert parse(_order="desc,asc").order_by == (("id", True),)
+
+
+def test_a_valid_alias_beside_its_json_server_name_is_not_used() -> None:
+    assert parse(_page="2", page="3").page == 2
 
 
 def test_order_alone_applies_to_the_default_sort() -> None:

@@ -63,6 +63,11 @@ def test_unknown_fields_are_listed() -> None:
     assert "allowed:" in errors["#/price"]
 
 
+def test_unknown_field_names_are_escaped_in_their_pointers() -> None:
+    errors = errors_of(VALID[:-1] + ', "a/b": 1, "c~d": 2}')
+    assert {"#/a~1b", "#/c~0d"} <= set(errors)
+
+
 def test_every_bad_field_is_reported_at_once() -> None:
     errors = errors_of('{"value": "55", "monthyPrice": -1, "setupPrice": 1.234, "currency": "X"}')
     assert set(errors) == {"#/value", "#/monthyPrice", "#/setupPrice", "#/currency"}

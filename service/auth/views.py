@@ -52,6 +52,9 @@ def parse_credentials(body: Any) -> Credentials:
             errors.append(FieldError.at(f"/{name}", f"{name} is required, a non-empty string."))
         elif len(value) > longest:
             errors.append(FieldError.at(f"/{name}", f"{name} is too long (over {longest})."))
+        elif name == "username" and "\x00" in value:
+            # No username has one, and PostgreSQL text (the throttle's table) cannot hold it.
+            errors.append(FieldError.at("/username", "username must not contain NUL characters."))
     if errors:
         raise ValidationFailed(errors)
     return Credentials(normalize_username(body["username"]), body["password"])

@@ -14,6 +14,8 @@ from service.numbers.cursor import Cursor, InvalidCursor, decode, encode
 from service.phone import InvalidPhoneNumber, parse_digits_fragment
 from service.problems import FieldError, InvalidQuery
 
+#: The highest page number: it keeps OFFSET within the databases' 64-bit integers at any page size.
+MAX_PAGE = 2**31 - 1
 #: Sortable wire names -> model attribute names (``value`` sorts by its digits).
 SORTABLE = {
     "id": "id",
@@ -44,6 +46,9 @@ _PRICE_BOUND_ALIASES = {
     for name in PRICE_BOUNDS
     if name.startswith("monthyPrice")
 }
+
+#: Every readable alias -> the json-server name it stands for.
+_ALIAS_OF = {alias: name for name, alias in PARAMETER_ALIASES.items()} | _PRICE_BOUND_ALIASES
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +83,27 @@ def parse_list_query(
     args: MultiDict[str, str], max_page_size: int, default_page_size: int
 ) -> ListQuery:
     """Validate the list's query string; raise :class:`InvalidQuery` naming every bad parameter."""
+    query, errors = _parse(args, max_page_size, default_page_size)
+    # An alias sent with its json-server name is not used, but an invalid value is still a 400:
+    # every parameter the document describes is checked, whatever else was sent.
+    shadowed = MultiDict(
+        [
+            (alias, value)
+            for alias, name in _ALIAS_OF.items()
+            if alias in args and name in args
+            for value in args.getlist(alias)
+        ]
+    )
+    if shadowed:
+        errors += _parse(shadowed, max_page_size, default_page_size)[1]
+    if errors:
+        raise InvalidQuery(errors)
+    return query
+
+
+def _parse(
+    args: MultiDict[str, str], max_page_size: int, default_page_size: int
+) -> tuple[ListQuery, list[FieldError]]:
     errors: list[FieldError] = []
 
     def whole(name: str, default: int, maximum: int | None) -> int:
@@ -96,7 +122,7 @@ def parse_list_query(
         errors.append(FieldError.param(used, f"must be a whole number from 1{bound} (got {raw!r})"))
         return default
 
-    page = whole("_page", 1, None)
+    page = whole("_page", 1, MAX_PAGE)
     limit = whole("_limit", default_page_size, max_page_size)
     order_by = _parse_sort(args, errors)
 
@@ -108,7 +134,9 @@ def parse_list_query(
         except InvalidPhoneNumber as error:
             errors.append(FieldError.param(picked[0], str(error)))
 
-    currencies = tuple(args.getlist("currency")) or None
+    sent = args.getlist("currency")
+    # No currency has a NUL, which PostgreSQL text cannot even hold: such a value matches nothing.
+    currencies = tuple(c for c in sent if "\x00" not in c) if sent else None
 
     bounds: list[tuple[str, str, Decimal]] = []
     for name in sorted({*PRICE_BOUNDS, *_PRICE_BOUND_ALIASES}):
@@ -131,9 +159,8 @@ def parse_list_query(
         except InvalidCursor as error:
             errors.append(FieldError.param("_cursor", str(error)))
 
-    if errors:
-        raise InvalidQuery(errors)
-    return ListQuery(page, limit, order_by, digits, currencies, tuple(bounds), keyset, cursor)
+    query = ListQuery(page, limit, order_by, digits, currencies, tuple(bounds), keyset, cursor)
+    return query, errors
 
 
 def _parse_sort(
@@ -158,12 +185,13 @@ def _parse_sort(
         order_by.append((attribute, False))
     if picked_order is not None:
         bad = [d for d in directions if d.lower() not in ("asc", "desc")]
-        if bad or len(directions) > max(len(fields), 1):
+        # Entries past the sort fields are ignored, as json-server does: a limit that depends on
+        # another parameter could not be stated in the OpenAPI document.
+        if bad:
             errors.append(
                 FieldError.param(
                     picked_order[0],
-                    "must be asc or desc for each field of _sort, as a comma list "
-                    f"(got {picked_order[1]!r} for {len(fields)} sort field(s))",
+                    f"must be asc or desc per field of _sort, comma-separated (got {bad[0]!r})",
                 )
             )
         elif not fields and directions:  # _order alone applies to the default sort, id

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Number, numbers_total
+from service.models import MAX_ID, Number, numbers_total
 from service.numbers.cursor import OrderBy
 from service.numbers.listing import ListQuery
 from service.numbers.validation import NumberFields
@@ -162,6 +162,8 @@ async def list_numbers(session: AsyncSession, query: ListQuery, count_limit: int
 
 async def get_number(session: AsyncSession, number_id: int) -> Number | None:
     """The number with this id, or None."""
+    if not 1 <= number_id <= MAX_ID:
+        return None  # no row can have it; the driver would overflow on it
     return await session.get(Number, number_id)
 
 

@@ -63,9 +63,7 @@ def parse_number(
     allowed = sorted({*WIRE_FIELDS, *ALIASES, "id"})
     for name in body:
         if name not in WIRE_FIELDS and name != "id":
-            errors.append(
-                FieldError.at(f"/{name}", f"unknown field; allowed: {', '.join(allowed)}")
-            )
+            errors.append(FieldError.member(name, f"unknown field; allowed: {', '.join(allowed)}"))
     if mode is not Mode.CREATE and "id" in body:  # on create a client id is ignored
         _check_id(body["id"], url_id, errors)
 

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.database import session_scope
@@ -40,6 +41,14 @@ def _read_fields(mode: Mode, number_id: int | None = None) -> NumberFields:
 
 def _not_found(number_id: int) -> NotFound:
     return NotFound(f"There is no number with id {number_id}.")
+
+
+async def _existing(session: AsyncSession, number_id: int) -> Number:
+    """The number with this id; 404 when there is none."""
+    number = await queries.get_number(session, number_id)
+    if number is None:
+        raise _not_found(number_id)
+    return number
 
 
 def _check_if_match(number: Number) -> int | None:
@@ -112,9 +121,7 @@ async def create_number() -> ResponseReturnValue:
 async def get_number(number_id: int) -> ResponseReturnValue:
     """One number, with its ETag; 304 when the client's copy is current."""
     async with session_scope() as session:
-        number = await queries.get_number(session, number_id)
-    if number is None:
-        raise _not_found(number_id)
+        number = await _existing(session, number_id)
     etag = etag_of(number)
     if request.if_none_match.contains_weak(etag) or request.if_none_match.star_tag:
         return "", 304, {"ETag": f'"{etag}"'}
@@ -138,9 +145,7 @@ async def _update(number_id: int, fields: NumberFields) -> ResponseReturnValue:
         required_version = None
         try:
             async with _unique_digits(fields.value), session_scope() as session:
-                number = await queries.get_number(session, number_id)
-                if number is None:
-                    raise _not_found(number_id)
+                number = await _existing(session, number_id)
                 required_version = _check_if_match(number)
                 await queries.update_number(session, number, fields)
         except StaleDataError:
@@ -158,9 +163,7 @@ async def _update(number_id: int, fields: NumberFields) -> ResponseReturnValue:
 async def delete_number(number_id: int) -> ResponseReturnValue:
     """Take a number off sale."""
     async with session_scope() as session:
-        number = await queries.get_number(session, number_id)
-        if number is None:
-            raise _not_found(number_id)
+        number = await _existing(session, number_id)
         required_version = _check_if_match(number)
         deleted = await queries.delete_number(session, number_id, required_version)
     if not deleted:

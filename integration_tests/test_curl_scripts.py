@@ -1,0 +1,89 @@
+"""The curl scripts of integration_tests/curl/ run against the API, so they cannot drift from it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CURL_SCRIPTS = Path(__file__).with_name("curl")
+
+
+def _require_tools() -> None:
+    missing = [tool for tool in ("bash", "curl", "jq") if shutil.which(tool) is None]
+    if not missing:
+        return
+    message = f"the curl scripts need {', '.join(missing)} (apt-get install -y curl jq)"
+    if os.environ.get("CI"):
+        pytest.fail(message)  # CI installs them: a missing tool there is a broken pipeline
+    pytest.skip(message)
+
+
+def test_every_curl_script_gets_the_statuses_it_expects(
+    api_url: str, credentials: tuple[str, str]
+) -> None:
+    """all.sh as a person would run it: it logs in with a username and password first."""
+    _require_tools()
+    username, password = credentials
+    env = {**os.environ, "API_URL": api_url, "API_USERNAME": username, "API_PASSWORD": password}
+    env.pop("TOKEN", None)
+    result = subprocess.run(
+        ["bash", str(CURL_SCRIPTS / "all.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    assert "every request got the expected status" in result.stdout
+    assert "POST " + api_url + "/auth/token" in result.stdout + result.stderr
+    assert password not in result.stdout + result.stderr
+    for script in ("list", "create", "read", "replace", "patch", "conditional-update", "delete"):
+        assert f"=== {script}.sh" in result.stdout
+
+
+def test_each_script_runs_alone_with_a_token(api_url: str, token: str) -> None:
+    _require_tools()
+    env = {**os.environ, "API_URL": api_url, "TOKEN": token}
+    for name in ("API_USERNAME", "API_PASSWORD"):
+        env.pop(name, None)
+    for script in sorted(CURL_SCRIPTS.glob("*.sh")):
+        if script.name in ("all.sh", "lib.sh", "login.sh"):
+            continue
+        result = subprocess.run(
+            ["bash", str(script)], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, f"{script.name}:\n{result.stdout}\n{result.stderr}"
+        assert "<<< HTTP/1.1" in result.stdout, script.name  # the response's status line
+
+
+def test_login_script_prints_a_token_that_works(api_url: str, credentials: tuple[str, str]) -> None:
+    _require_tools()
+    username, password = credentials
+    env = {**os.environ, "API_URL": api_url, "API_USERNAME": username, "API_PASSWORD": password}
+    result = subprocess.run(
+        ["bash", str(CURL_SCRIPTS / "login.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    assert "<<< HTTP/1.1 200" in result.stderr
+    assert password not in result.stdout + result.stderr
+    numbers = subprocess.run(
+        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", f"{api_url}/numbers?_limit=1"]
+        + ["-H", f"Authorization: Bearer {token}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert numbers.stdout == "200"

@@ -1,0 +1,129 @@
+"""The OpenAPI document is valid OpenAPI 3.1, describes exactly the app's routes, and is served.
+
+``service/openapi.yaml`` is the source, written by hand; ``service/openapi.json`` is what the
+service serves. After editing the YAML, regenerate the JSON with::
+
+    python unit_tests/test_openapi.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from flask import Flask
+from openapi_spec_validator import validate
+
+from service import create_app
+from service.settings import Settings
+
+SERVICE = Path(__file__).resolve().parent.parent / "service"
+YAML_SOURCE = SERVICE / "openapi.yaml"
+JSON_SERVED = SERVICE / "openapi.json"
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+_CONVERTER = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")
+
+
+def load_source() -> dict[str, Any]:
+    """The hand-written document."""
+    document: dict[str, Any] = yaml.safe_load(YAML_SOURCE.read_text(encoding="utf-8"))
+    return document
+
+
+def render_json(document: dict[str, Any]) -> str:
+    """The served form of the document (stable, readable diffs)."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return load_source()
+
+
+@pytest.fixture(scope="module")
+def app() -> Flask:
+    return create_app(Settings())
+
+
+def test_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1.")
+    validate(document)
+
+
+def test_served_json_is_generated_from_the_yaml_source(document: dict[str, Any]) -> None:
+    assert JSON_SERVED.read_text(encoding="utf-8") == render_json(document), (
+        "service/openapi.json is out of date; run: python unit_tests/test_openapi.py"
+    )
+
+
+def test_document_has_exactly_the_routes_of_the_app(document: dict[str, Any], app: Flask) -> None:
+    routes = {
+        (_CONVERTER.sub(r"{\1}", rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+    documented = {
+        (path, method)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    }
+    assert documented == routes
+
+
+def test_every_operation_has_an_id_a_summary_and_its_errors(document: dict[str, Any]) -> None:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            assert operation.get("operationId"), (path, method)
+            assert operation.get("summary"), (path, method)
+            if path.startswith("/numbers"):
+                assert {"500", "503"} <= set(operation["responses"]), (path, method)
+
+
+def test_money_schemas_use_the_agreed_text_rule(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert schemas["MoneyIn"]["oneOf"][0]["pattern"] == r"^[0-9]{1,8}(\.[0-9]{1,2})?$"
+    assert schemas["MoneyQuery"]["pattern"] == r"^[0-9]{1,8}(\.[0-9]{1,2})?$"
+    assert set(schemas["Number"]["properties"]) == {
+        "id",
+        "value",
+        "monthyPrice",
+        "setupPrice",
+        "currency",
+    }
+    assert "monthlyPrice" in schemas["NumberCreate"]["properties"]
+
+
+def test_openapi_json_is_served_with_an_etag(app: Flask) -> None:
+    response = app.test_client().get("/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_json() == load_source()
+    assert response.headers["ETag"]
+    again = app.test_client().get(
+        "/openapi.json", headers={"If-None-Match": response.headers["ETag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_docs_page_loads_the_vendored_renderer(app: Flask) -> None:
+    client = app.test_client()
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    for asset in re.findall(r'(?:src|href)="(docs/static/[^"]+)"', page):
+        assert client.get("/" + asset).status_code == 200, asset
+    assert "docs/static/swagger-ui/swagger-ui-bundle.js" in page
+
+
+if __name__ == "__main__":
+    JSON_SERVED.write_text(render_json(load_source()), encoding="utf-8")
+    print(f"wrote {JSON_SERVED}")
