@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -87,11 +89,15 @@ def test_a_zero_ttl_cache_keeps_nothing() -> None:
 
 @pytest.fixture
 def sessions() -> Any:
-    async def make() -> async_sessionmaker[AsyncSession]:
+    @asynccontextmanager
+    async def make() -> AsyncIterator[async_sessionmaker[AsyncSession]]:
         engine = create_async_engine("sqlite+aiosqlite:///:memory:")
-        async with engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-        return async_sessionmaker(engine, expire_on_commit=False)
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(Base.metadata.create_all)
+            yield async_sessionmaker(engine, expire_on_commit=False)
+        finally:
+            await engine.dispose()  # on the loop that opened it
 
     return make
 
@@ -106,52 +112,55 @@ async def attempt(sessions: async_sessionmaker[AsyncSession], username: str, now
 
 def test_the_throttle_blocks_after_the_maximum_until_the_window_passes(sessions: Any) -> None:
     async def scenario() -> list[int]:
-        made = await sessions()
-        waits = [await attempt(made, "ana", T0 + timedelta(seconds=s)) for s in (0, 10, 20)]
-        waits.append(await attempt(made, "ana", T0 + timedelta(seconds=30)))
-        waits.append(await attempt(made, "bob", T0 + timedelta(seconds=30)))  # others unaffected
-        waits.append(await attempt(made, "ana", T0 + timedelta(seconds=60)))  # first one left
-        return waits
+        async with sessions() as made:
+            waits = [await attempt(made, "ana", T0 + timedelta(seconds=s)) for s in (0, 10, 20)]
+            waits.append(await attempt(made, "ana", T0 + timedelta(seconds=30)))
+            # Others are unaffected.
+            waits.append(await attempt(made, "bob", T0 + timedelta(seconds=30)))
+            waits.append(await attempt(made, "ana", T0 + timedelta(seconds=60)))  # first one left
+            return waits
 
     assert asyncio.run(scenario()) == [0, 0, 0, 30, 0, 0]
 
 
 def test_blocked_attempts_do_not_extend_the_block(sessions: Any) -> None:
     async def scenario() -> list[int]:
-        made = await sessions()
-        for s in (0, 1, 2):
-            await attempt(made, "ana", T0 + timedelta(seconds=s))
-        return [await attempt(made, "ana", T0 + timedelta(seconds=s)) for s in (10, 20, 30)]
+        async with sessions() as made:
+            for s in (0, 1, 2):
+                await attempt(made, "ana", T0 + timedelta(seconds=s))
+            return [await attempt(made, "ana", T0 + timedelta(seconds=s)) for s in (10, 20, 30)]
 
     assert asyncio.run(scenario()) == [50, 40, 30]
 
 
 def test_a_success_clears_the_failures(sessions: Any) -> None:
     async def scenario() -> int:
-        made = await sessions()
-        for s in (0, 1):
-            await attempt(made, "ana", T0 + timedelta(seconds=s))
-        async with made.begin() as session:
-            await throttle.forget_failures(session, "ana")
-        for s in (2, 3):
-            await attempt(made, "ana", T0 + timedelta(seconds=s))
-        return await attempt(made, "ana", T0 + timedelta(seconds=4))
+        async with sessions() as made:
+            for s in (0, 1):
+                await attempt(made, "ana", T0 + timedelta(seconds=s))
+            async with made.begin() as session:
+                await throttle.forget_failures(session, "ana")
+            for s in (2, 3):
+                await attempt(made, "ana", T0 + timedelta(seconds=s))
+            return await attempt(made, "ana", T0 + timedelta(seconds=4))
 
     assert asyncio.run(scenario()) == 0
 
 
 def test_concurrent_guesses_never_exceed_the_maximum(sessions: Any) -> None:
     async def scenario() -> list[int]:
-        made = await sessions()
-        ids = []
-        for _ in range(6):  # six attempts written before any of them is judged
-            async with made.begin() as session:
-                ids.append(await throttle.record_attempt(session, "ana", T0))
-        waits = []
-        for attempt_id in ids:
-            async with made.begin() as session:
-                waits.append(await throttle.seconds_blocked(session, "ana", attempt_id, LIMIT, T0))
-        return waits
+        async with sessions() as made:
+            ids = []
+            for _ in range(6):  # six attempts written before any of them is judged
+                async with made.begin() as session:
+                    ids.append(await throttle.record_attempt(session, "ana", T0))
+            waits = []
+            for attempt_id in ids:
+                async with made.begin() as session:
+                    waits.append(
+                        await throttle.seconds_blocked(session, "ana", attempt_id, LIMIT, T0)
+                    )
+            return waits
 
     waits = asyncio.run(scenario())
     assert sum(1 for w in waits if w == 0) <= LIMIT.max_failures
