@@ -44,6 +44,11 @@ RUN pip --python /opt/venv/bin/python install ".[test]"
 
 # --- integration-tests: runs the suite against $API_URL -------------------------------------
 FROM base AS integration-tests
+# The curl scripts' test runs them with bash, curl and jq; the distribution's current ones.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends curl jq \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build-tests /opt/venv /opt/venv
 COPY pyproject.toml ./
 COPY integration_tests ./integration_tests

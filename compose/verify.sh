@@ -7,7 +7,8 @@
 #   3. a private dockerd; development: build, `up -d`, health, curl on the published
 #      port, `docker-compose run --rm -T integration-tests`;
 #   4. production behind nginx: `up -d`, curl through nginx, the integration tests with
-#      API_URL pointing at nginx;
+#      API_URL pointing at nginx (its unpublished, unlimited port 8080), the rate limits on
+#      the published port;
 #   5. teardown in a trap: the containers, volumes and networks it made, then its dockerd.
 #
 # Run as root (dockerd, debootstrap): `bash compose/verify.sh`. It installs what it needs
@@ -313,9 +314,9 @@ production() {
     echo "ok: gzip, Link through 127.0.0.1:$http_port"
 
     step "integration tests through nginx"
-    compose "${prod[@]}" run --rm -T -e API_URL=http://nginx integration-tests
+    compose "${prod[@]}" run --rm -T -e API_URL=http://nginx:8080 integration-tests
 
-    step "rate limiting answers 429 as problem+json"
+    step "rate limiting on the published port answers 429 as problem+json"
     python3 - "$http_port" <<'PY'
 import http.client, sys
 connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
