@@ -260,7 +260,7 @@ YAML
     local base=http://127.0.0.1:$api_port token
     curl -fsS "$base/health/ready"
     echo
-    token=$(login "$base" admin admin)
+    token=$(login "$base" admin admin-password)
     check_numbers "$base" "$token"
     # The demo data: about 800 numbers, seeded once.
     curl -fsS -o /dev/null -D - -H "Authorization: Bearer $token" "$base/numbers?_limit=1" \
