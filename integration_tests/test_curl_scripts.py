@@ -16,10 +16,8 @@ def _require_tools() -> None:
     missing = [tool for tool in ("bash", "curl", "jq") if shutil.which(tool) is None]
     if not missing:
         return
-    message = f"the curl scripts need {', '.join(missing)} (apt-get install -y curl jq)"
-    if os.environ.get("CI"):
-        pytest.fail(message)  # CI installs them: a missing tool there is a broken pipeline
-    pytest.skip(message)
+    # A documented prerequisite of the test command (README, "Running the tests"): never skipped.
+    pytest.fail(f"the curl scripts need {', '.join(missing)} (apt-get install -y curl jq)")
 
 
 def test_every_curl_script_gets_the_statuses_it_expects(
