@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 from alembic import command
 from alembic.config import Config
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,7 +26,7 @@ from service.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, has
 from service.database import open_database
 from service.models import Number, Role
 from service.phone import digits_of
-from service.settings import Settings
+from service.settings import Settings, current_settings
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,29 +49,24 @@ def upgrade_database(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings), revision)
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.config["SETTINGS"]
-    return settings
-
-
 @db_cli.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
-    upgrade_database(_settings(), revision)
+    upgrade_database(current_settings(), revision)
 
 
 @db_cli.command("downgrade")
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (``base`` empties the schema)."""
-    command.downgrade(alembic_config(_settings()), revision)
+    command.downgrade(alembic_config(current_settings()), revision)
 
 
 @db_cli.command("current")
 def db_current() -> None:
     """Show the revision the database is at."""
-    command.current(alembic_config(_settings()), verbose=True)
+    command.current(alembic_config(current_settings()), verbose=True)
 
 
 def run_with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -169,7 +164,7 @@ async def count_numbers(session: AsyncSession) -> int:
 @click.option("--if-empty", is_flag=True, help="Do nothing unless the table is empty.")
 def seed(count: int, if_empty: bool) -> None:
     """Insert realistic demo numbers; running it again adds no duplicates."""
-    settings = _settings()
+    settings = current_settings()
 
     async def work(session: AsyncSession) -> int:
         if if_empty and await count_numbers(session):
@@ -208,7 +203,7 @@ def _change(name: str, message: str, **changes: Any) -> None:
         await users.change_user(session, name, **changes)
 
     try:
-        run_with_session(_settings(), work)
+        run_with_session(current_settings(), work)
     except users.UnknownUser as error:
         raise click.ClickException(str(error)) from None
     click.echo(message)
@@ -229,7 +224,7 @@ def users_create(name: str, role: str) -> None:
         return (await users.add_user(session, username, password_hash, Role(role))).id
 
     try:
-        user_id = run_with_session(_settings(), work)
+        user_id = run_with_session(current_settings(), work)
     except IntegrityError:
         raise click.ClickException(f"the user {username!r} already exists") from None
     click.echo(f"created {role} {username!r} (id {user_id})")
@@ -268,7 +263,7 @@ def users_activate(name: str) -> None:
 @users_cli.command("list")
 def users_list() -> None:
     """Show every user with their role and whether they are active."""
-    rows = run_with_session(_settings(), users.list_users)
+    rows = run_with_session(current_settings(), users.list_users)
     click.echo(f"{'id':>5}  {'username':<32} {'role':<10} {'active':<6} created")
     for user in rows:
         active = "yes" if user.active else "no"
@@ -298,7 +293,7 @@ def bootstrap_supervisor(settings: Settings) -> bool:
 @users_cli.command("bootstrap")
 def users_bootstrap() -> None:
     """Create the ADMIN_USERNAME/ADMIN_PASSWORD supervisor if there are no users yet."""
-    settings = _settings()
+    settings = current_settings()
     if settings.admin_username is None:
         raise click.ClickException("set ADMIN_USERNAME and ADMIN_PASSWORD first")
     try:

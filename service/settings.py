@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask import current_app
+
 #: The API refuses request bodies above this size (nginx's client_max_body_size matches it).
 MAX_BODY_BYTES = 64 * 1024
 
@@ -179,3 +181,9 @@ class _Reader:
             self.errors.append(f"{name} must list at least one value, comma-separated")
             return default
         return values
+
+
+def current_settings() -> Settings:
+    """The settings of the running Flask app (``create_app`` stores them once)."""
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings

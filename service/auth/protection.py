@@ -20,7 +20,7 @@ from service.bridge import await_
 from service.database import session_scope
 from service.models import Role
 from service.problems import Forbidden, Unauthorized
-from service.settings import Settings
+from service.settings import Settings, current_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,11 +50,6 @@ def current_user() -> Principal:
 def may(role: Role, method: str) -> bool:
     """Whether ``role`` may send a ``method`` request to a protected route."""
     return role is Role.SUPERVISOR or method in READ_METHODS
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.config["SETTINGS"]
-    return settings
 
 
 def _bearer_token() -> str:
@@ -113,7 +108,7 @@ def authenticate() -> None:
         return
     token = _bearer_token()
     try:
-        claims = read_token(_settings().secret_key, token)
+        claims = read_token(current_settings().secret_key, token)
     except TokenExpired as error:
         raise _invalid_token(str(error), "token-expired") from None
     except TokenInvalid as error:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from service.auth import throttle
@@ -19,7 +19,7 @@ from service.database import session_scope
 from service.models import Role
 from service.payloads import read_json
 from service.problems import FieldError, TooManyAttempts, Unauthorized, ValidationFailed
-from service.settings import Settings
+from service.settings import current_settings
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 log = logging.getLogger(__name__)
@@ -60,17 +60,12 @@ def parse_credentials(body: Any) -> Credentials:
     return Credentials(normalize_username(body["username"]), body["password"])
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.config["SETTINGS"]
-    return settings
-
-
 @bp.post("/token")
 @public
 async def issue_access_token() -> ResponseReturnValue:
     """Exchange a username and password for a Bearer token (OAuth 2 style response)."""
     credentials = parse_credentials(read_json())
-    settings = _settings()
+    settings = current_settings()
     limit = throttle.Limit(settings.login_max_failures, settings.login_window_seconds)
     username, now = credentials.username, datetime.now(UTC)
     client = request.remote_addr or "-"

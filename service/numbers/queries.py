@@ -110,9 +110,10 @@ class _CappedCounts:
 _capped = _CappedCounts(ttl_seconds=10)
 
 
-async def count_matching(session: AsyncSession, query: ListQuery, limit: int) -> tuple[int, bool]:
-    """(how many rows match, whether that is exact): at most ``limit`` rows are counted."""
-    conditions = _filters(query)
+async def count_matching(
+    session: AsyncSession, query: ListQuery, conditions: list[ColumnElement[bool]], limit: int
+) -> tuple[int, bool]:
+    """(how many rows match ``conditions``, whether exact): at most ``limit`` are counted."""
     if not conditions:  # kept exact and cheap by triggers, whatever the table's size
         total = await session.scalar(select(numbers_total.c.total))
         return int(total or 0), True
@@ -129,14 +130,15 @@ async def count_matching(session: AsyncSession, query: ListQuery, limit: int) ->
 
 async def list_numbers(session: AsyncSession, query: ListQuery, count_limit: int) -> Page:
     """One page of the numbers matching the query, in a total order, and how many match."""
-    total, exact = await count_matching(session, query, count_limit)
+    conditions = _filters(query)
+    total, exact = await count_matching(session, query, conditions, count_limit)
     cursor = query.cursor
     reverse = cursor is not None and cursor.position in ("before", "last")
     # Find the page's ids first (an index-only scan on PostgreSQL's covering sort indexes),
     # then read just those rows: a "deferred join".
     sort_columns = {attribute for attribute, _ in query.order_by} | {"id"}
     keys = select(*(getattr(Number, attribute) for attribute in sorted(sort_columns))).where(
-        *_filters(query)
+        *conditions
     )
     if cursor is not None and cursor.position != "last":
         keys = keys.where(_beyond(query.order_by, cursor.keys, reverse))

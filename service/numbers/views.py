@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from flask import Blueprint, current_app, request, url_for
+from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from service.numbers.validation import Mode, NumberFields, parse_number
 from service.payloads import JSON, MERGE_PATCH_JSON, read_json
 from service.phone import digits_of
 from service.problems import ConcurrentUpdate, NotFound, NumberConflict, PreconditionFailed
-from service.settings import Settings
+from service.settings import current_settings
 
 bp = Blueprint("numbers", __name__, url_prefix="/numbers")
 
@@ -29,14 +29,9 @@ bp = Blueprint("numbers", __name__, url_prefix="/numbers")
 _WRITE_ATTEMPTS = 3
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.config["SETTINGS"]
-    return settings
-
-
 def _read_fields(mode: Mode, number_id: int | None = None) -> NumberFields:
     accepted = (JSON, MERGE_PATCH_JSON) if mode is Mode.PATCH else (JSON,)
-    return parse_number(read_json(accepted), mode, _settings().currencies, url_id=number_id)
+    return parse_number(read_json(accepted), mode, current_settings().currencies, url_id=number_id)
 
 
 def _not_found(number_id: int) -> NotFound:
@@ -83,7 +78,7 @@ def _with_etag(number: Number, status: int = 200) -> tuple[dict[str, Any], int, 
 @bp.get("")
 async def list_numbers() -> ResponseReturnValue:
     """A page of the numbers for sale, filtered and sorted (json-server's dialect)."""
-    settings = _settings()
+    settings = current_settings()
     query = parse_list_query(request.args, settings.max_page_size, settings.default_page_size)
     async with session_scope() as session:
         page = await queries.list_numbers(session, query, settings.count_limit)
