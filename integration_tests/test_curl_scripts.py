@@ -20,6 +20,19 @@ def _require_tools() -> None:
     pytest.fail(f"the curl scripts need {', '.join(missing)} (apt-get install -y curl jq)")
 
 
+def _run(script: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``integration_tests/curl/<script>`` with bash, as a person would, and capture it."""
+    return subprocess.run(
+        ["bash", str(CURL_SCRIPTS / script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def test_every_curl_script_gets_the_statuses_it_expects(
     api_url: str, credentials: tuple[str, str]
 ) -> None:
@@ -28,15 +41,7 @@ def test_every_curl_script_gets_the_statuses_it_expects(
     username, password = credentials
     env = {**os.environ, "API_URL": api_url, "API_USERNAME": username, "API_PASSWORD": password}
     env.pop("TOKEN", None)
-    result = subprocess.run(
-        ["bash", str(CURL_SCRIPTS / "all.sh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    result = _run("all.sh", env, timeout=120)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     assert "every request got the expected status" in result.stdout
     assert "POST " + api_url + "/auth/token" in result.stdout + result.stderr
@@ -53,9 +58,7 @@ def test_each_script_runs_alone_with_a_token(api_url: str, token: str) -> None:
     for script in sorted(CURL_SCRIPTS.glob("*.sh")):
         if script.name in ("all.sh", "lib.sh", "login.sh"):
             continue
-        result = subprocess.run(
-            ["bash", str(script)], env=env, capture_output=True, text=True, timeout=60, check=False
-        )
+        result = _run(script.name, env)
         assert result.returncode == 0, f"{script.name}:\n{result.stdout}\n{result.stderr}"
         assert "<<< HTTP/1.1" in result.stdout, script.name  # the response's status line
 
@@ -64,14 +67,7 @@ def test_login_script_prints_a_token_that_works(api_url: str, credentials: tuple
     _require_tools()
     username, password = credentials
     env = {**os.environ, "API_URL": api_url, "API_USERNAME": username, "API_PASSWORD": password}
-    result = subprocess.run(
-        ["bash", str(CURL_SCRIPTS / "login.sh")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run("login.sh", env)
     assert result.returncode == 0, result.stdout + result.stderr
     token = result.stdout.strip().splitlines()[-1]
     assert "<<< HTTP/1.1 200" in result.stderr
