@@ -217,3 +217,13 @@ def test_cursor_links_carry_cursors_after_and_before_the_page() -> None:
     assert decode(parse_qs(urlsplit(found["last"]).query)["_cursor"][0], query.order_by) == Cursor(
         "last"
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["_page", "page", "_limit", "_sort", "q", "setupPrice_lte", "_cursor"]
+)
+def test_a_repeated_single_valued_parameter_is_400(name: str) -> None:
+    args = MultiDict([(name, "1"), (name, "2")])
+    with pytest.raises(InvalidQuery) as caught:
+        parse_list_query(args, max_page_size=1000, default_page_size=100)
+    assert name in [e["parameter"] for e in caught.value.members["errors"]]

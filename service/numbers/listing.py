@@ -49,6 +49,7 @@ _PRICE_BOUND_ALIASES = {
 
 #: Every readable alias -> the json-server name it stands for.
 _ALIAS_OF = {alias: name for name, alias in PARAMETER_ALIASES.items()} | _PRICE_BOUND_ALIASES
+_SINGLE_VALUED = (*PARAMETER_ALIASES, *PRICE_BOUNDS, *_ALIAS_OF, "_cursor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,12 @@ def parse_list_query(
     )
     if shadowed:
         errors += _parse(shadowed, max_page_size, default_page_size)[1]
+    # Only ``currency`` may repeat: a second _page or bound would be silently ignored.
+    errors += [
+        FieldError.param(name, "must be given once (only currency may repeat)")
+        for name in _SINGLE_VALUED
+        if len(args.getlist(name)) > 1
+    ]
     if errors:
         raise InvalidQuery(errors)
     return query
