@@ -2,17 +2,25 @@
 
 The engine is created when the ASGI server starts the worker (lifespan startup) on the worker's
 own event loop, and disposed at shutdown: asyncpg connections belong to the loop that opened them.
+
+It also decides which errors mean that the database is not there (an outage: answer 503 and
+let the client retry), which mean that it refuses writes (an operator must act), and which
+leave a connection unusable (it is discarded, never handed back to the pool).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from flask import Flask, current_app
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -37,8 +45,12 @@ class Database:
         await self.engine.dispose()
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """A pooled engine with bounded waits, so a missing database fails fast instead of hanging."""
+def create_engine(settings: Settings, *, statement_timeout: float | None = None) -> AsyncEngine:
+    """A pooled engine with bounded waits, so a missing database fails fast instead of hanging.
+
+    ``statement_timeout`` (seconds) replaces the requests' limit of twice DB_TIMEOUT_SECONDS,
+    for the operators' commands whose statements may legitimately run longer.
+    """
     timeout = settings.db_timeout_seconds
     if settings.is_sqlite:
         engine = create_async_engine(
@@ -50,7 +62,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=0,  # a pool that overflows opens and closes connections on every burst
@@ -59,10 +71,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_recycle=1800,
         connect_args={
             "timeout": timeout,  # connect
-            "command_timeout": timeout * 2,  # client-side statement timeout
+            "command_timeout": statement_timeout or timeout * 2,  # client-side statement timeout
             "server_settings": {"application_name": "telecom-numbers"},
         },
     )
+    event.listen(engine.sync_engine, "handle_error", _discard_broken_connection)
+    return engine
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -75,9 +89,9 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def open_database(settings: Settings) -> Database:
+def open_database(settings: Settings, *, statement_timeout: float | None = None) -> Database:
     """Create the engine and its session factory (``expire_on_commit=False``: no lazy reloads)."""
-    engine = create_engine(settings)
+    engine = create_engine(settings, statement_timeout=statement_timeout)
     return Database(engine, async_sessionmaker(engine, expire_on_commit=False))
 
 
@@ -111,7 +125,104 @@ async def session_scope() -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def ping() -> None:
-    """Run a trivial query; raises if the database cannot answer."""
+async def probe() -> None:
+    """Make sure the database answers and accepts writes; raises the database's error if not.
+
+    The write changes nothing and is rolled back, but a read-only database (a SQLite file the
+    process may not write, a PostgreSQL standby) refuses it as it would refuse a real one.
+    """
     async with current_database().engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+        await connection.execute(_NO_OP_WRITE)
+        await connection.rollback()
+
+
+#: Every migrated database has Alembic's table, whatever else the schema becomes.
+_NO_OP_WRITE = text("UPDATE alembic_version SET version_num = version_num WHERE 1 = 0")
+
+
+# What the database's errors mean. SQLAlchemy wraps the driver's exception in a DBAPIError
+# (``.orig``); the asyncpg dialect wraps asyncpg's in an adapted one, whose ``.orig`` is
+# asyncpg's own; errors that are not the driver's (a refused or reset socket, a timeout) come
+# through unwrapped.
+
+#: SQLSTATE classes of "the server is not there": 08 connection exception; 57P operator
+#: intervention, i.e. shutting down (57P01), crashed (57P02), starting up (57P03).
+_PG_OUTAGE_CLASSES = ("08", "57P")
+_PG_TOO_MANY_CONNECTIONS = "53300"
+_PG_REFUSES_WRITES = frozenset({"25006", "53100"})  # read-only transaction (a standby); disk full
+#: asyncpg errors raised by its own validation: bugs in the caller, not a broken connection.
+_ASYNCPG_CALLER_ERRORS = (
+    asyncpg.exceptions.DataError,
+    asyncpg.exceptions.ClientConfigurationError,
+    asyncpg.exceptions.UnsupportedClientFeatureError,
+    asyncpg.exceptions.UnsupportedServerFeatureError,
+    asyncpg.exceptions.OutdatedSchemaCacheError,  # after a migration; SQLAlchemy retries it
+)
+_SQLITE_OUTAGE = frozenset(
+    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+)
+_SQLITE_REFUSES_WRITES = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_FULL})
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be reached or used right now (503, retry)."""
+    return any(
+        _breaks_connection(cause)
+        or isinstance(cause, sa_exc.TimeoutError)  # no pooled connection came free in time
+        or _sqlstate(cause) == _PG_TOO_MANY_CONNECTIONS
+        or _sqlite_code(cause) in _SQLITE_OUTAGE
+        for cause in _causes(error)
+    )
+
+
+def refuses_writes(error: BaseException) -> bool:
+    """Whether ``error`` means the database is read-only or full: an operator must act."""
+    return any(
+        _sqlstate(cause) in _PG_REFUSES_WRITES or _sqlite_code(cause) in _SQLITE_REFUSES_WRITES
+        for cause in _causes(error)
+    )
+
+
+def _breaks_connection(cause: BaseException) -> bool:
+    """Whether the connection that raised ``cause`` is gone or in a state it cannot leave."""
+    if isinstance(cause, OSError):  # refused, reset, timed out, or a host that does not resolve
+        return True
+    if isinstance(cause, _ASYNCPG_CALLER_ERRORS):
+        return False
+    # asyncpg's InterfaceError ("connection is closed", "another operation is in progress")
+    # and InternalClientError ("cannot switch to state 12") carry no SQLSTATE.
+    if isinstance(cause, asyncpg.InterfaceError | asyncpg.InternalClientError):
+        return True
+    return (_sqlstate(cause) or "").startswith(_PG_OUTAGE_CLASSES)
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and the driver's exceptions it wraps, outermost first."""
+    cause: object = error
+    for _ in range(3):  # DBAPIError -> the dialect's adapted error -> asyncpg's
+        if not isinstance(cause, BaseException):
+            return
+        yield cause
+        cause = getattr(cause, "orig", None)
+
+
+def _sqlstate(cause: BaseException) -> str | None:
+    state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
+def _sqlite_code(cause: BaseException) -> int | None:
+    code = getattr(cause, "sqlite_errorcode", None) if isinstance(cause, sqlite3.Error) else None
+    return code & 0xFF if isinstance(code, int) else None  # the primary code, not the extended
+
+
+def _discard_broken_connection(context: ExceptionContext) -> None:
+    """SQLAlchemy's handle_error hook: a broken connection is invalidated, never pooled again.
+
+    SQLAlchemy's asyncpg dialect only recognises a connection that asyncpg already reports
+    closed; one that the server is shutting down, or that asyncpg left mid-protocol, would go
+    back to the pool and fail the next request too. Marking it a disconnect also invalidates
+    the rest of the pool, whose connections went to the same server.
+    """
+    if any(_breaks_connection(cause) for cause in _causes(context.original_exception)):
+        context.is_disconnect = True

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from service import database
 from service.auth import public
-from service.problems import DATABASE_DOWN_ERRORS, DatabaseUnavailable
+from service.problems import database_accepts_writes
 
 bp = Blueprint("health", __name__, url_prefix="/health")
 
@@ -22,9 +22,11 @@ async def live() -> ResponseReturnValue:
 @bp.get("/ready")
 @public
 async def ready() -> ResponseReturnValue:
-    """The service can reach its database."""
-    try:
-        await database.ping()
-    except DATABASE_DOWN_ERRORS:
-        raise DatabaseUnavailable("The database does not answer; retry shortly.") from None
+    """The service can reach its database and the database accepts writes.
+
+    Otherwise the database's error handlers answer: 503 with Retry-After while it cannot be
+    reached, 503 without one while it refuses writes.
+    """
+    await database.probe()
+    database_accepts_writes()
     return {"status": "ok"}
