@@ -11,9 +11,29 @@ from pathlib import Path
 import httpx
 import pytest
 
+from integration_tests.private_postgres import PrivatePostgres
 from integration_tests.server import ADMIN, RunningServer, login, run_server
 
 ServerFactory = Callable[..., AbstractContextManager[RunningServer]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "private_postgres: starts a PostgreSQL cluster of its own (needs PostgreSQL's server "
+        "programs, which the Docker tests image has not: it runs -m 'not private_postgres')",
+    )
+
+
+@pytest.fixture(scope="session")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A running PostgreSQL cluster of the tests' own; a test that stops it starts it again."""
+    cluster = PrivatePostgres()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
 
 
 @pytest.fixture(scope="session")
