@@ -63,17 +63,18 @@ def run_server(
     env: Mapping[str, str | None] | None = None,
     *,
     startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
+    ready_path: str = "/health/ready",
 ) -> Iterator[RunningServer]:
     """Serve the API on ``database_url`` with ``env`` overrides (None removes a variable).
 
-    Yields once ``/health/ready`` answers 200; stops the server (SIGTERM, then SIGKILL to its
+    Yields once ``ready_path`` answers 200; stops the server (SIGTERM, then SIGKILL to its
     whole process group) on exit, whatever happened.
     """
     with tempfile.TemporaryDirectory(prefix="itests-server-") as workdir:
         for attempt in range(1, _PORT_ATTEMPTS + 1):
             server = _start(database_url, env or {}, Path(workdir), attempt)
             try:
-                _wait_until_ready(server, startup_timeout)
+                _wait_until_ready(server, startup_timeout, ready_path)
             except ServerFailed:
                 _stop(server.process)
                 if attempt < _PORT_ATTEMPTS and "address already in use" in server.output().lower():
@@ -123,7 +124,7 @@ def _start(
     return RunningServer(f"http://127.0.0.1:{port}", process, output_path)
 
 
-def _wait_until_ready(server: RunningServer, timeout: float) -> None:
+def _wait_until_ready(server: RunningServer, timeout: float, ready_path: str) -> None:
     deadline = time.monotonic() + timeout
     with httpx.Client(base_url=server.url, timeout=2) as client:
         while True:
@@ -131,7 +132,7 @@ def _wait_until_ready(server: RunningServer, timeout: float) -> None:
             if code is not None:
                 raise ServerFailed(f"the server exited with code {code}:\n{server.output()}")
             with suppress(httpx.TransportError):
-                if client.get("/health/ready").status_code == 200:
+                if client.get(ready_path).status_code == 200:
                     return
             if time.monotonic() > deadline:
                 raise ServerFailed(
