@@ -252,3 +252,22 @@ def test_a_connection_stuck_in_another_operation_is_discarded_not_pooled_again(
     invalidated, first, second = asyncio.run(scenario())
     assert invalidated
     assert second != first
+
+
+def test_pooled_connections_the_server_closed_are_replaced_without_an_error(
+    private_postgres: PrivatePostgres, restart_database: str
+) -> None:
+    # There is no pre-ping: a connection the server has closed must be noticed for free at
+    # checkout, not met by the request.
+    with run_server(restart_database) as server, signed_in_client(server.url) as api:
+        number = create_number(api)
+        assert api.get(f"/numbers/{number['id']}").status_code == 200
+        terminated = private_postgres.psql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'telecom-numbers'",
+            database=restart_database.rsplit("/", 1)[1],
+        )
+        assert int(terminated) >= 1
+        time.sleep(0.5)  # the server's goodbye reaches the API's idle connections
+        for path in (f"/numbers/{number['id']}", "/numbers", "/health/ready"):
+            assert api.get(path).status_code == 200, path
