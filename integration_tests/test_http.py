@@ -12,7 +12,14 @@ from integration_tests.conftest import ServerFactory
 from integration_tests.server import signed_in_client
 
 ALLOWED_ORIGIN = "http://allowed.example"
-EXPOSED = ("X-Total-Count", "Link", "ETag", "Location")
+EXPOSED = (
+    "X-Total-Count",
+    "X-Total-Count-Exact",
+    "Link",
+    "Location",
+    "ETag",
+    "X-Request-ID",
+)
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 REQUEST_HEADERS = ("Content-Type", "Authorization", "If-Match", "If-None-Match")
 
