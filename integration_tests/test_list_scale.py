@@ -61,11 +61,12 @@ def test_cursor_pages_walk_forward_and_back_without_gaps(api: httpx.Client) -> N
 def test_cursor_links_keep_the_clients_parameters(api: httpx.Client) -> None:
     prefix = new_prefix()
     _make(api, prefix, ["1.00", "2.00", "3.00"])
-    response = list_numbers(api, q=prefix, sort="setupPrice", perPage=2, _cursor="")
+    # The aliases sort and perPage are gone (issue 9): json-server's names.
+    response = list_numbers(api, q=prefix, _sort="setupPrice", _limit=2, _cursor="")
     next_url = links_of(response)["next"]
     assert next_url.startswith("http")
     names = [name for name, _ in query_of(next_url)]
-    assert {"q", "sort", "perPage", "_cursor"} <= set(names)
+    assert {"q", "_sort", "_limit", "_cursor"} <= set(names)
     assert "_page" not in names
 
 
@@ -103,7 +104,7 @@ def test_unfiltered_total_follows_creates_and_deletes(api: httpx.Client) -> None
     before = total()
     number = create_number(api)
     assert total() == before + 1
-    assert api.delete(f"/numbers/{number['id']}").status_code == 204
+    assert api.delete(f"/numbers/{number['id']}").status_code == 200
     assert total() == before
 
 

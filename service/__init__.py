@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     logs.init_app(app)
     app.before_request(_refuse_oversized_body)
+    app.after_request(_no_content_type_without_content)
     cors.init_app(app, settings.cors_origins)
     auth.init_app(app, settings)  # after CORS: preflights are answered before any token check
     problems.init_app(app)
@@ -48,3 +49,10 @@ def _refuse_oversized_body() -> None:
     # The ASGI bridge stops reading a body past the limit and flags the request instead.
     if request.environ.get(BODY_TOO_LARGE):
         raise RequestEntityTooLarge(f"The body must be at most {MAX_BODY_BYTES} bytes.")
+
+
+def _no_content_type_without_content(response: Response) -> Response:
+    # Flask gives every response a text/html Content-Type, even a 204 or 304 that has no body.
+    if response.status_code in (204, 304):
+        del response.headers["Content-Type"]
+    return response

@@ -24,7 +24,10 @@ from sqlalchemy import (
     func,
     true,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from service.money import CENT
@@ -78,6 +81,27 @@ class Money(TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             return (Decimal(int(value)) / 100).quantize(CENT)
         return Decimal(value).quantize(CENT)
+
+
+class amount_text(FunctionElement[str]):  # noqa: N801 - named like the SQL functions it stands for
+    """An amount column as the API writes it (``"3.40"``), computed by the database.
+
+    ``NUMERIC(10, 2)`` cast to text on PostgreSQL; whole cents formatted on SQLite.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(amount_text, "postgresql")
+def _amount_text_postgresql(element: amount_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+@compiles(amount_text, "sqlite")
+def _amount_text_sqlite(element: amount_text, compiler: SQLCompiler, **kw: Any) -> str:
+    cents = compiler.process(element.clauses, **kw)
+    return f"printf('%d.%02d', ({cents}) / 100, ({cents}) % 100)"
 
 
 class Number(Base):

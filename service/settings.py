@@ -38,7 +38,6 @@ class Settings:
     worker_class: str = "asyncio"
     currencies: tuple[str, ...] = ("U$", "R$", "USD", "BRL", "EUR")
     cors_origins: tuple[str, ...] = ("*",)
-    default_page_size: int = 100
     max_page_size: int = 1000
     count_limit: int = 1000
     trusted_proxies: int = 0
@@ -73,7 +72,6 @@ class Settings:
             worker_class=reader.choice("WORKER_CLASS", defaults.worker_class, _WORKER_CLASSES),
             currencies=reader.items("CURRENCIES", defaults.currencies),
             cors_origins=reader.items("CORS_ORIGINS", defaults.cors_origins, allow_empty=True),
-            default_page_size=defaults.default_page_size,
             max_page_size=reader.integer("MAX_PAGE_SIZE", defaults.max_page_size, 1, 10_000),
             count_limit=reader.integer("COUNT_LIMIT", defaults.count_limit, 1, 10_000_000),
             trusted_proxies=reader.integer("TRUSTED_PROXIES", defaults.trusted_proxies, 0, 5),

@@ -19,6 +19,8 @@ from flask import Flask
 from openapi_spec_validator import validate
 
 from service import create_app
+from service.numbers.fields import FIELDS, WRITABLE
+from service.numbers.listing import FILTER_PARAMETERS, SLICING_PARAMETERS
 from service.settings import Settings
 
 SERVICE = Path(__file__).resolve().parent.parent / "service"
@@ -99,6 +101,26 @@ def test_money_schemas_use_the_agreed_text_rule(document: dict[str, Any]) -> Non
         "currency",
     }
     assert "monthlyPrice" in schemas["NumberCreate"]["properties"]
+
+
+def test_the_number_schemas_are_the_field_table(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert list(schemas["Number"]["properties"]) == [field.wire for field in FIELDS]
+    written = {name for field in WRITABLE for name in (field.wire, *field.aliases)}
+    # A create may carry an id (ignored); a replace or patch may, equal to the URL's, undocumented.
+    assert set(schemas["NumberCreate"]["properties"]) == written | {"id"}
+    for schema in ("NumberReplace", "NumberPatch"):
+        assert set(schemas[schema]["properties"]) == written, schema
+
+
+def test_the_list_parameters_are_the_field_tables_filters(document: dict[str, Any]) -> None:
+    parameters = document["components"]["parameters"]
+    listed = {
+        parameters[ref["$ref"].rsplit("/", 1)[1]]["name"]
+        for ref in document["paths"]["/numbers"]["get"]["parameters"]
+    }
+    expected = {*FILTER_PARAMETERS, *SLICING_PARAMETERS, "_sort", "_order", "q", "X-Request-ID"}
+    assert listed == expected
 
 
 def test_openapi_json_is_served_with_an_etag(app: Flask) -> None:
