@@ -20,8 +20,9 @@ import httpx
 import pytest
 
 from integration_tests.conftest import AppFactory, ServerFactory
-from integration_tests.in_process import InProcessApp
+from integration_tests.in_process import InProcessApp, app_settings
 from integration_tests.server import ADMIN, SECRET_KEY
+from service import create_app
 from service.auth.tokens import issue_token, read_token
 from service.models import Role
 
@@ -45,6 +46,16 @@ def api(app: InProcessApp) -> Iterator[httpx.Client]:
 
 
 def users_cli(database_url: str, *args: str, password: str | None = None) -> str:
+    """Run the ``flask --app service users ARGS`` command in process; the password on stdin."""
+    app = create_app(app_settings(database_url))
+    result = app.test_cli_runner().invoke(
+        args=["users", *args], input=(password + "\n") if password is not None else ""
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def users_cli_process(database_url: str, *args: str, password: str | None = None) -> str:
     """Run ``flask --app service users ARGS`` as an operator would; the password on stdin."""
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "service", "users", *args],
@@ -222,7 +233,8 @@ def test_set_password_replaces_the_old_one(api: httpx.Client, server_database_ur
 
 def test_users_list_shows_roles_and_state(server_database_url: str) -> None:
     username, _ = new_user(server_database_url, Role.VIEWER)
-    line = next(x for x in users_cli(server_database_url, "list").splitlines() if username in x)
+    listed = users_cli_process(server_database_url, "list")  # the real command, end to end
+    line = next(x for x in listed.splitlines() if username in x)
     assert "viewer" in line and "yes" in line
 
 
