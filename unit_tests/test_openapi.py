@@ -19,9 +19,11 @@ from flask import Flask
 from openapi_spec_validator import validate
 
 from service import create_app
+from service.bridge import AsgiBridge
 from service.numbers.fields import FIELDS, WRITABLE
 from service.numbers.listing import FILTER_PARAMETERS, SLICING_PARAMETERS
 from service.settings import Settings
+from unit_tests.test_http_errors import Run, request
 
 SERVICE = Path(__file__).resolve().parent.parent / "service"
 YAML_SOURCE = SERVICE / "openapi.yaml"
@@ -123,26 +125,25 @@ def test_the_list_parameters_are_the_field_tables_filters(document: dict[str, An
     assert listed == expected
 
 
-def test_openapi_json_is_served_with_an_etag(app: Flask) -> None:
-    response = app.test_client().get("/openapi.json")
-    assert response.status_code == 200
-    assert response.mimetype == "application/json"
-    assert response.get_json() == load_source()
-    assert response.headers["ETag"]
-    again = app.test_client().get(
-        "/openapi.json", headers={"If-None-Match": response.headers["ETag"]}
+def test_openapi_json_is_served_with_an_etag(run: Run, asgi: AsgiBridge) -> None:
+    response = request(run, asgi, "GET", "/openapi.json")
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == load_source()
+    assert response.headers["etag"]
+    again = request(
+        run, asgi, "GET", "/openapi.json", headers=[("If-None-Match", response.headers["etag"])]
     )
-    assert again.status_code == 304
+    assert again.status == 304
 
 
-def test_docs_page_loads_the_vendored_renderer(app: Flask) -> None:
-    client = app.test_client()
-    response = client.get("/docs")
-    assert response.status_code == 200
-    assert response.mimetype == "text/html"
-    page = response.get_data(as_text=True)
+def test_docs_page_loads_the_vendored_renderer(run: Run, asgi: AsgiBridge) -> None:
+    response = request(run, asgi, "GET", "/docs")
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.body.decode()
     for asset in re.findall(r'(?:src|href)="(docs/static/[^"]+)"', page):
-        assert client.get("/" + asset).status_code == 200, asset
+        assert request(run, asgi, "GET", "/" + asset).status == 200, asset
     assert "docs/static/swagger-ui/swagger-ui-bundle.js" in page
 
 
