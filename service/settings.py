@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from flask import current_app
 
@@ -113,13 +112,6 @@ class Settings:
         if reader.errors:
             raise SettingsError("invalid settings: " + "; ".join(reader.errors))
         return settings
-
-    def sqlite_path(self) -> Path | None:
-        """The SQLite database file, or None for PostgreSQL or an in-memory database."""
-        if not self.is_sqlite:
-            return None
-        path = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
-        return Path(path) if path and path != ":memory:" else None
 
 
 class _Reader:
