@@ -97,7 +97,7 @@ class UnsupportedBodyType(Problem):
     status = 415
 
 
-class NumberNotFound(Problem):
+class ResourceNotFound(Problem):
     """The addressed resource does not exist (404)."""
 
     status = 404

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import yaml
 from flask import Flask
 from openapi_spec_validator import validate
 
-from service import create_app
+from service import create_app, docs
 from service.bridge import AsgiBridge
 from service.numbers.fields import FIELDS, WRITABLE
 from service.numbers.listing import FILTER_PARAMETERS, SLICING_PARAMETERS
@@ -150,3 +151,40 @@ def test_docs_page_loads_the_vendored_renderer(run: Run, asgi: AsgiBridge) -> No
 if __name__ == "__main__":
     JSON_SERVED.write_text(render_json(load_source()), encoding="utf-8")
     print(f"wrote {JSON_SERVED}")
+
+
+def test_documentation_assets_are_cached_and_revalidated(run: Run, asgi: AsgiBridge) -> None:
+    path = "/docs/static/swagger-ui/swagger-ui-bundle.js"
+    first = request(run, asgi, "GET", path)
+    assert first.status == 200
+    assert first.headers["content-type"].startswith("text/javascript")
+    assert "max-age=86400" in first.headers["cache-control"]
+    again = request(run, asgi, "GET", path, headers=[("If-None-Match", first.headers["etag"])])
+    assert (again.status, again.body) == (304, b"")
+
+
+@pytest.mark.parametrize(
+    "path", ["/docs/static/nope.js", "/docs/static/../openapi.yaml", "/docs/static/%2e%2e/app.py"]
+)
+def test_unknown_documentation_files_are_404_problems(
+    run: Run, asgi: AsgiBridge, path: str
+) -> None:
+    reply = request(run, asgi, "GET", path)
+    assert reply.status == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+def test_documentation_files_are_read_off_the_event_loop(
+    run: Run, asgi: AsgiBridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readers: list[str] = []
+    real_read = docs._read
+
+    def spy(path: Path) -> Any:
+        readers.append(threading.current_thread().name)
+        return real_read(path)
+
+    monkeypatch.setattr(docs, "_read", spy)
+    monkeypatch.setattr(docs, "_files", {})
+    assert request(run, asgi, "GET", "/docs").status == 200
+    assert readers and threading.main_thread().name not in readers  # the loop runs in main
