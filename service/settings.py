@@ -37,6 +37,8 @@ class Settings:
     worker_class: str = "asyncio"
     currencies: tuple[str, ...] = ("U$", "R$", "USD", "BRL", "EUR")
     cors_origins: tuple[str, ...] = ("*",)
+    #: Host names the API answers to (Flask's TRUSTED_HOSTS); empty: any (not in production).
+    trusted_hosts: tuple[str, ...] = ()
     max_page_size: int = 1000
     count_limit: int = 1000
     trusted_proxies: int = 0
@@ -71,6 +73,7 @@ class Settings:
             worker_class=reader.choice("WORKER_CLASS", defaults.worker_class, _WORKER_CLASSES),
             currencies=reader.items("CURRENCIES", defaults.currencies),
             cors_origins=reader.items("CORS_ORIGINS", defaults.cors_origins, allow_empty=True),
+            trusted_hosts=reader.items("TRUSTED_HOSTS", defaults.trusted_hosts, allow_empty=True),
             max_page_size=reader.integer("MAX_PAGE_SIZE", defaults.max_page_size, 1, 10_000),
             count_limit=reader.integer("COUNT_LIMIT", defaults.count_limit, 1, 10_000_000),
             trusted_proxies=reader.integer("TRUSTED_PROXIES", defaults.trusted_proxies, 0, 5),
@@ -107,6 +110,11 @@ class Settings:
                     f"SECRET_KEY must be at least {_MIN_PRODUCTION_SECRET_CHARS} characters "
                     "when APP_ENV=production"
                 )
+        if settings.app_env == "production" and not settings.trusted_hosts:
+            reader.errors.append(
+                "TRUSTED_HOSTS is required when APP_ENV=production (the host names clients use, "
+                "comma-separated; a leading dot allows subdomains)"
+            )
         if (settings.admin_username is None) != (settings.admin_password is None):
             reader.errors.append("ADMIN_USERNAME and ADMIN_PASSWORD must be set together")
         if reader.errors:

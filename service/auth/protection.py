@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from service.auth.cache import UserCache
 from service.auth.tokens import TokenExpired, TokenInvalid, read_token
@@ -94,6 +95,8 @@ async def _principal(user_id: int) -> Principal | None:
 async def authenticate() -> None:
     """The ``before_request`` hook: 401 without a valid token, 403 when the role forbids."""
     view = current_app.view_functions.get(request.endpoint or "")
+    if isinstance(request.routing_exception, MethodNotAllowed):
+        return  # a method no route of this URL has: 405 with Allow, whoever asks
     if request.method == "OPTIONS" or is_public(view):
         # OPTIONS: CORS preflights carry no credentials, and the answer is only the allowed
         # methods. A URL that matches no route is not public: unauthenticated clients get 401,
