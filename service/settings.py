@@ -12,6 +12,7 @@ from flask import current_app
 MAX_BODY_BYTES = 64 * 1024
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOG_FORMATS = ("text", "json")
 _WORKER_CLASSES = ("asyncio", "uvloop")
 _APP_ENVS = ("development", "production", "test")
 DEFAULT_SQLITE_FILE = "numbers.sqlite3"
@@ -31,6 +32,8 @@ class Settings:
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_FILE}"
     app_env: str = "development"
     log_level: str = "INFO"
+    #: ``text`` (one readable line a record) or ``json`` (one object a line; production's default).
+    log_format: str = "text"
     host: str = "127.0.0.1"
     port: int = 8000
     web_concurrency: int = 1
@@ -63,10 +66,14 @@ class Settings:
         env = os.environ if environ is None else environ
         reader = _Reader(env)
         defaults = cls()
+        app_env = reader.choice("APP_ENV", defaults.app_env, _APP_ENVS)
         settings = cls(
             database_url=reader.text("DATABASE_URL", defaults.database_url),
-            app_env=reader.choice("APP_ENV", defaults.app_env, _APP_ENVS),
+            app_env=app_env,
             log_level=reader.choice("LOG_LEVEL", defaults.log_level, _LOG_LEVELS, upper=True),
+            log_format=reader.choice(
+                "LOG_FORMAT", "json" if app_env == "production" else "text", _LOG_FORMATS
+            ),
             host=reader.text("HOST", defaults.host),
             port=reader.integer("PORT", defaults.port, minimum=0, maximum=65535),
             web_concurrency=reader.integer("WEB_CONCURRENCY", defaults.web_concurrency, 1, 64),
