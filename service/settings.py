@@ -51,6 +51,7 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600  # a working day
     user_cache_seconds: int = 60
     login_max_failures: int = 5
+    login_max_failures_per_username: int = 100
     login_window_seconds: int = 15 * 60
     admin_username: str | None = None
     admin_password: str | None = field(default=None, repr=False)
@@ -97,6 +98,12 @@ class Settings:
             login_max_failures=reader.integer(
                 "LOGIN_MAX_FAILURES", defaults.login_max_failures, 1, 1000
             ),
+            login_max_failures_per_username=reader.integer(
+                "LOGIN_MAX_FAILURES_PER_USERNAME",
+                defaults.login_max_failures_per_username,
+                1,
+                100_000,
+            ),
             login_window_seconds=reader.integer(
                 "LOGIN_WINDOW_SECONDS", defaults.login_window_seconds, 1, 24 * 3600
             ),
@@ -117,6 +124,10 @@ class Settings:
                     f"SECRET_KEY must be at least {_MIN_PRODUCTION_SECRET_CHARS} characters "
                     "when APP_ENV=production"
                 )
+        if settings.login_max_failures_per_username < settings.login_max_failures:
+            reader.errors.append(
+                "LOGIN_MAX_FAILURES_PER_USERNAME must be at least LOGIN_MAX_FAILURES"
+            )
         if settings.app_env == "production" and not settings.trusted_hosts:
             reader.errors.append(
                 "TRUSTED_HOSTS is required when APP_ENV=production (the host names clients use, "

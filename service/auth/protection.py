@@ -112,6 +112,8 @@ async def authenticate() -> None:
     user = await _principal(claims.user_id)
     if user is None or not user.active:
         raise _invalid_token("The token's user no longer exists or has been deactivated.")
+    if claims.version != user.token_version:
+        raise _invalid_token("The token was issued before a password change; log in again.")
     if not may(user.role, request.method):
         raise RoleForbidden(
             f"The {user.role.value} role may only read; {request.method} needs a supervisor."
