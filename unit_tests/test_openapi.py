@@ -168,3 +168,17 @@ def test_documentation_files_are_read_off_the_event_loop(
     monkeypatch.setattr(docs, "_files", {})
     assert request(run, asgi, "GET", "/docs").status == 200
     assert readers and threading.main_thread().name not in readers  # the loop runs in main
+
+
+@pytest.mark.parametrize(
+    ("path", "method"), [("/numbers/{number_id}", "put"), ("/numbers/{number_id}", "patch")]
+)
+def test_updates_document_both_kinds_of_409(
+    document: dict[str, Any], path: str, method: str
+) -> None:
+    ref = document["paths"][path][method]["responses"]["409"]["$ref"]
+    examples = document["components"]["responses"][ref.rsplit("/", 1)[1]]["content"][
+        "application/problem+json"
+    ]["examples"]
+    types = {example["value"]["type"].rsplit("/", 1)[1] for example in examples.values()}
+    assert types == {"duplicate-number", "concurrent-update"}
