@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 import socket
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -19,14 +20,16 @@ from sqlalchemy.dialects.postgresql.asyncpg import (
     AsyncAdapt_asyncpg_connection,
     AsyncAdapt_asyncpg_dbapi,
 )
-from werkzeug.test import TestResponse
 
 from service.auth import public
+from service.bridge import AsgiBridge
 from service.database import is_outage, refuses_writes
 from service.problems import database_accepts_writes
+from unit_tests.asgi_client import Reply, call
 
 _ASYNCPG_DBAPI = AsyncAdapt_asyncpg_dbapi(asyncpg)
-Raise = Callable[[BaseException], TestResponse]
+Raise = Callable[[BaseException], Reply]
+Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
 
 def from_asyncpg(error: Exception) -> sa_exc.DBAPIError:
@@ -183,8 +186,8 @@ def test_sqlite_missing_table_is_a_bug(sqlite_path: Path) -> None:
 
 
 @pytest.fixture
-def raising(app: Flask) -> Iterator[Raise]:
-    """Make ``GET /raise`` raise the given error, and return a test client's response to it."""
+def raising(app: Flask, asgi: AsgiBridge, run: Run) -> Raise:
+    """Make ``GET /raise`` raise the given error; return the app's reply, through the bridge."""
     errors: list[BaseException] = []
 
     @app.get("/raise")
@@ -192,31 +195,30 @@ def raising(app: Flask) -> Iterator[Raise]:
     def raise_it() -> str:
         raise errors[-1]
 
-    client = app.test_client()
-
-    def get(error: BaseException) -> TestResponse:
+    def get(error: BaseException) -> Reply:
         errors.append(error)
-        return client.get("/raise")
+        reply, _ = run(call(asgi, "GET", "/raise"))
+        return reply
 
-    yield get
+    return get
 
 
 @pytest.mark.parametrize("error", OUTAGES.values(), ids=OUTAGES.keys())
 def test_an_outage_is_503_with_retry_after(raising: Raise, error: Exception) -> None:
     response = raising(error)
-    assert response.status_code == 503
-    assert response.mimetype == "application/problem+json"
-    assert response.json["type"].endswith("/database-unavailable")
-    assert int(response.headers["Retry-After"]) > 0
+    assert response.status == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/database-unavailable")
+    assert int(response.headers["retry-after"]) > 0
 
 
 @pytest.mark.parametrize("error", REFUSALS.values(), ids=REFUSALS.keys())
 def test_a_refusal_to_write_is_503_without_retry_after(raising: Raise, error: Exception) -> None:
     response = raising(error)
-    assert response.status_code == 503
-    assert response.json["type"].endswith("/database-refuses-writes")
-    assert "refuses writes" in response.json["detail"]
-    assert "Retry-After" not in response.headers
+    assert response.status == 503
+    assert response.json()["type"].endswith("/database-refuses-writes")
+    assert "refuses writes" in response.json()["detail"]
+    assert "retry-after" not in response.headers
 
 
 def test_a_refusal_to_write_is_logged_at_error_once(
@@ -237,8 +239,8 @@ def test_any_other_database_error_is_a_logged_500(
 ) -> None:
     with caplog.at_level(logging.ERROR):
         response = raising(error)
-    assert response.status_code == 500
-    assert response.mimetype == "application/problem+json"
+    assert response.status == 500
+    assert response.headers["content-type"] == "application/problem+json"
     logged = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert logged and logged[-1].exc_info is not None
     assert logged[-1].exc_info[1] is error
