@@ -195,6 +195,12 @@ def refuses_writes(error: BaseException) -> bool:
     )
 
 
+def driver_error(error: BaseException) -> BaseException:
+    """The driver's own exception behind SQLAlchemy's wrappers (``error`` itself if none)."""
+    *_, innermost = _causes(error)
+    return innermost
+
+
 def _breaks_connection(cause: BaseException) -> bool:
     """Whether the connection that raised ``cause`` is gone or in a state it cannot leave."""
     if isinstance(cause, OSError):  # refused, reset, timed out, or a host that does not resolve

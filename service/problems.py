@@ -276,7 +276,7 @@ def _render_database_error(error: Exception) -> Response:
         _report_refused_writes(error)
         return _render_problem(DatabaseRefusesWrites())
     if database.is_outage(error):
-        log.warning("database unavailable: %s: %s", type(error).__name__, error)
+        log.warning("database unavailable: %s", _cause(error))
         return _render_problem(DatabaseUnavailable())
     log.error("database error on %s %s", request.method, request.path, exc_info=error)
     return _server_error()
@@ -290,15 +290,21 @@ class _RefusedWrites:
 
 def _report_refused_writes(error: Exception) -> None:
     if _RefusedWrites.reported:
-        log.debug("database refuses writes: %s", error)
+        log.debug("database refuses writes: %s", _cause(error))
         return
     _RefusedWrites.reported = True
     log.error(
-        "the database refuses writes (%s: %s); writes get 503 until an operator makes it "
+        "the database refuses writes (%s); writes get 503 until an operator makes it "
         "writable (logged once; /health/ready says so meanwhile)",
-        type(error).__name__,
-        error,
+        _cause(error),
     )
+
+
+def _cause(error: Exception) -> str:
+    # The driver's error alone: SQLAlchemy's message adds the statement and its parameters,
+    # which are the clients' data and do not belong in a warning logged on every request.
+    cause = database.driver_error(error)
+    return f"{type(cause).__name__}: {cause}"
 
 
 def database_accepts_writes() -> None:

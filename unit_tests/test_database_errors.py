@@ -244,3 +244,14 @@ def test_any_other_database_error_is_a_logged_500(
     logged = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert logged and logged[-1].exc_info is not None
     assert logged[-1].exc_info[1] is error
+
+
+def test_an_outage_is_logged_as_a_warning_naming_the_driver_error_without_the_statement(
+    raising: Raise, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="service.problems"):
+        raising(OUTAGES["starting up (57P03)"])
+    (record,) = [r for r in caplog.records if r.name == "service.problems"]
+    assert record.levelno == logging.WARNING
+    assert "CannotConnectNowError: the database system is starting up" in record.getMessage()
+    assert "SELECT" not in record.getMessage()
