@@ -133,7 +133,9 @@ def test_cursor_pages_skip_no_row_that_exists_throughout_while_others_are_delete
     api: httpx.Client,
 ) -> None:
     prefix = new_prefix()
-    made = _make(api, prefix, [f"{i % 4}.00" for i in range(30)])
+    made = [
+        create_number(api, value=f"{prefix}{i:03d}", monthyPrice=f"{i % 4}.00") for i in range(30)
+    ]
     order = [n["id"] for n in sorted(made, key=lambda n: (n["monthyPrice"], n["id"]))]
     deleted: set[int] = set()
     seen: list[int] = []
