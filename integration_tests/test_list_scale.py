@@ -14,14 +14,17 @@ from integration_tests.api_client import (
     links_of,
     list_numbers,
     new_prefix,
-    new_value,
     query_of,
 )
 from integration_tests.conftest import AppFactory, signed_in
 
 
 def _make(api: httpx.Client, prefix: str, prices: list[str]) -> list[dict[str, Any]]:
-    return [create_number(api, value=new_value(prefix), monthyPrice=price) for price in prices]
+    # Distinct suffixes: three random digits would collide now and then.
+    return [
+        create_number(api, value=f"{prefix}{i:03d}", monthyPrice=price)
+        for i, price in enumerate(prices)
+    ]
 
 
 def _follow(api: httpx.Client, url: str) -> httpx.Response:
