@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import httpx
@@ -18,12 +19,14 @@ from integration_tests.api_client import (
 )
 from integration_tests.conftest import AppFactory, signed_in
 
+_SUFFIXES = itertools.count()
+
 
 def _make(api: httpx.Client, prefix: str, prices: list[str]) -> list[dict[str, Any]]:
-    # Distinct suffixes: three random digits would collide now and then.
+    # Distinct suffixes, also across calls: three random digits would collide now and then.
     return [
-        create_number(api, value=f"{prefix}{i:03d}", monthyPrice=price)
-        for i, price in enumerate(prices)
+        create_number(api, value=f"{prefix}{next(_SUFFIXES) % 1000:03d}", monthyPrice=price)
+        for price in prices
     ]
 
 
