@@ -17,8 +17,7 @@ from integration_tests.api_client import (
     new_value,
     query_of,
 )
-from integration_tests.conftest import ServerFactory
-from integration_tests.server import signed_in_client
+from integration_tests.conftest import AppFactory, signed_in
 
 
 def _make(api: httpx.Client, prefix: str, prices: list[str]) -> list[dict[str, Any]]:
@@ -109,9 +108,9 @@ def test_unfiltered_total_follows_creates_and_deletes(api: httpx.Client) -> None
 
 
 def test_filtered_totals_above_the_count_limit_say_they_are_capped(
-    start_server: ServerFactory,
+    in_process: AppFactory,
 ) -> None:
-    with start_server(env={"COUNT_LIMIT": "3"}) as server, signed_in_client(server.url) as api:
+    with in_process(env={"COUNT_LIMIT": "3"}) as app, signed_in(app) as api:
         prefix = new_prefix()
         _make(api, prefix, ["1.00", "2.00", "3.00"])
         exact = list_numbers(api, value_like=prefix, _limit=2)

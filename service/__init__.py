@@ -6,8 +6,8 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import auth, cli, cors, logs, problems
-from service.bridge import BODY_TOO_LARGE, BridgedFlask
+from service import auth, cli, cors, database, logs, problems
+from service.bridge import BODY_TOO_LARGE, AsgiBridge, BridgedFlask
 from service.settings import MAX_BODY_BYTES, Settings
 
 
@@ -43,6 +43,34 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(numbers_bp)
     app.register_blueprint(docs_bp)
     return app
+
+
+def create_asgi_app(settings: Settings | None = None) -> AsgiBridge:
+    """The app for an ASGI server: its database opens at lifespan startup and closes at shutdown.
+
+    Each Hypercorn worker process builds its own, so each has its own pooled engine on its own
+    event loop.
+    """
+    settings = settings or Settings.from_env()
+    flask_app = create_app(settings)
+
+    async def startup() -> None:
+        database.attach(flask_app, database.open_database(settings))
+
+    async def shutdown() -> None:
+        opened = database.detach(flask_app)
+        if opened is not None:
+            await opened.dispose()
+
+    # Admit as many requests into the app as the pool has connections; the rest queue here in
+    # arrival order (measured in commit 7a84380: unbounded, p99 of GET one was 2.5-3x higher).
+    return AsgiBridge(
+        flask_app,
+        max_body_bytes=MAX_BODY_BYTES,
+        startup=startup,
+        shutdown=shutdown,
+        max_concurrent=settings.db_pool_size,
+    )
 
 
 def _refuse_oversized_body() -> None:
