@@ -38,6 +38,9 @@ from integration_tests.in_process import in_process_app
 from integration_tests.json_server import NotInstalled, check_installed, run_json_server
 from integration_tests.server import ADMIN
 
+#: json-server comes from npm (``npm ci`` here, in ``.ci/run``); the Docker test image has no Node.
+pytestmark = pytest.mark.reference_client
+
 Row = dict[str, Any]
 
 #: (value, monthyPrice, setupPrice, currency), created in this order: ids 1, 2, ...
