@@ -221,7 +221,8 @@ def test_a_role_change_reaches_issued_tokens_within_the_cache_window(
     username, password = new_user(server_database_url, Role.SUPERVISOR)
     token = token_for(api, username, password)
     users_cli(server_database_url, "set-role", username, "viewer")
-    wait_for_status(api, token, 403, method="DELETE")
+    # POST, not DELETE /numbers: a method no route has is 405 for everyone (issue 11 item 16).
+    wait_for_status(api, token, 403, method="POST")
 
 
 def test_set_password_replaces_the_old_one(api: httpx.Client, server_database_url: str) -> None:
@@ -284,3 +285,22 @@ def test_the_throttle_holds_across_two_workers(
         assert fresh_login(two_workers.url, *ADMIN).status_code == 200
         time.sleep(int(blocked[-1].headers["retry-after"]) + 0.5)
         assert fresh_login(two_workers.url, username, password).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"username": 1, "password": "admin-password"}', id="a number as username"),
+        pytest.param(b'{"username": "\\ud800", "password": "x"}', id="lone surrogate username"),
+        pytest.param(b'{"username": "admin", "password": "\\udfff"}', id="lone surrogate password"),
+        pytest.param(
+            ('{"username": "' + "\u0130" * 40 + '", "password": "x"}').encode(), id="İ x 40"
+        ),
+        pytest.param(b'{"username": "ad\\u0000min", "password": "x"}', id="NUL in username"),
+    ],
+)
+def test_any_login_text_is_a_422_never_a_server_error(api: httpx.Client, body: bytes) -> None:
+    response = api.post("/auth/token", content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
