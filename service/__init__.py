@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import auth, cli, cors, logs, problems
-from service.bridge import BODY_TOO_LARGE, BridgedFlask
+from service import auth, cli, cors, database, logs, problems
+from service.bridge import BODY_TOO_LARGE, AsgiBridge, BridgedFlask
 from service.settings import MAX_BODY_BYTES, Settings
 
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     logs.init_app(app)
     app.before_request(_refuse_oversized_body)
+    app.after_request(_no_content_type_without_content)
     cors.init_app(app, settings.cors_origins)
     auth.init_app(app, settings)  # after CORS: preflights are answered before any token check
     problems.init_app(app)
@@ -44,7 +45,42 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
+def create_asgi_app(settings: Settings | None = None) -> AsgiBridge:
+    """The app for an ASGI server: its database opens at lifespan startup and closes at shutdown.
+
+    Each Hypercorn worker process builds its own, so each has its own pooled engine on its own
+    event loop.
+    """
+    settings = settings or Settings.from_env()
+    flask_app = create_app(settings)
+
+    async def startup() -> None:
+        database.attach(flask_app, database.open_database(settings))
+
+    async def shutdown() -> None:
+        opened = database.detach(flask_app)
+        if opened is not None:
+            await opened.dispose()
+
+    # Admit as many requests into the app as the pool has connections; the rest queue here in
+    # arrival order (measured in commit 7a84380: unbounded, p99 of GET one was 2.5-3x higher).
+    return AsgiBridge(
+        flask_app,
+        max_body_bytes=MAX_BODY_BYTES,
+        startup=startup,
+        shutdown=shutdown,
+        max_concurrent=settings.db_pool_size,
+    )
+
+
 def _refuse_oversized_body() -> None:
     # The ASGI bridge stops reading a body past the limit and flags the request instead.
     if request.environ.get(BODY_TOO_LARGE):
         raise RequestEntityTooLarge(f"The body must be at most {MAX_BODY_BYTES} bytes.")
+
+
+def _no_content_type_without_content(response: Response) -> Response:
+    # Flask gives every response a text/html Content-Type, even a 204 or 304 that has no body.
+    if response.status_code in (204, 304):
+        del response.headers["Content-Type"]
+    return response

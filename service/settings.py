@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from flask import current_app
 
@@ -38,7 +37,6 @@ class Settings:
     worker_class: str = "asyncio"
     currencies: tuple[str, ...] = ("U$", "R$", "USD", "BRL", "EUR")
     cors_origins: tuple[str, ...] = ("*",)
-    default_page_size: int = 100
     max_page_size: int = 1000
     count_limit: int = 1000
     trusted_proxies: int = 0
@@ -73,7 +71,6 @@ class Settings:
             worker_class=reader.choice("WORKER_CLASS", defaults.worker_class, _WORKER_CLASSES),
             currencies=reader.items("CURRENCIES", defaults.currencies),
             cors_origins=reader.items("CORS_ORIGINS", defaults.cors_origins, allow_empty=True),
-            default_page_size=defaults.default_page_size,
             max_page_size=reader.integer("MAX_PAGE_SIZE", defaults.max_page_size, 1, 10_000),
             count_limit=reader.integer("COUNT_LIMIT", defaults.count_limit, 1, 10_000_000),
             trusted_proxies=reader.integer("TRUSTED_PROXIES", defaults.trusted_proxies, 0, 5),
@@ -115,13 +112,6 @@ class Settings:
         if reader.errors:
             raise SettingsError("invalid settings: " + "; ".join(reader.errors))
         return settings
-
-    def sqlite_path(self) -> Path | None:
-        """The SQLite database file, or None for PostgreSQL or an in-memory database."""
-        if not self.is_sqlite:
-            return None
-        path = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
-        return Path(path) if path and path != ":memory:" else None
 
 
 class _Reader:

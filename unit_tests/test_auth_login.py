@@ -16,6 +16,7 @@ from service.auth.cache import UserCache
 from service.auth.users import InvalidUsername, Principal, check_username
 from service.auth.views import parse_credentials
 from service.models import Base, Role
+from service.payloads import JsonNumber
 from service.problems import ValidationFailed
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -38,6 +39,13 @@ def test_credentials_are_read_and_the_username_normalized() -> None:
         ({"username": "a" * 65, "password": "x"}, ["#/username"]),
         ({"username": "an\x00a", "password": "x"}, ["#/username"]),
         ([], ["#"]),
+        # Issue 11, items 5 and 19: any text is a 422, never a database error.
+        ({"username": JsonNumber("1"), "password": "x"}, ["#/username"]),
+        ({"username": "\ud800", "password": "x"}, ["#/username"]),
+        ({"username": "ana", "password": "\udfff"}, ["#/password"]),
+        ({"username": "\u0130" * 40, "password": "x"}, ["#/username"]),  # 80 once lower-cased
+        ({"username": "ana maria", "password": "x"}, ["#/username"]),
+        ({"username": "ana", "password": "x" * 1025}, ["#/password"]),
     ],
 )
 def test_bad_login_bodies_are_422_naming_the_fields(body: object, pointers: list[str]) -> None:

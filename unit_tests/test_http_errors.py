@@ -142,7 +142,8 @@ def test_error_responses_carry_cors_headers(run: Run, asgi: AsgiBridge) -> None:
     reply = request(run, asgi, "GET", "/nowhere", headers=[("Origin", "http://localhost:3000")])
     assert reply.headers["access-control-allow-origin"] == "*"
     exposed = reply.headers["access-control-expose-headers"]
-    assert {"X-Total-Count", "Link", "ETag", "Location"} <= {h.strip() for h in exposed.split(",")}
+    needed = {"X-Total-Count", "X-Total-Count-Exact", "Link", "Location", "ETag", "X-Request-ID"}
+    assert needed <= {h.strip() for h in exposed.split(",")}
 
 
 @pytest.mark.parametrize("sent", ["has spaces", "x" * 129, "new\nline"])

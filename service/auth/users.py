@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Role, User
+from service.models import MAX_USERNAME_LENGTH, Role, User
 
 #: Lower-case letters, digits and ``. _ - @``; what people use as login names, nothing to escape.
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
+_USERNAME = re.compile(rf"^[a-z0-9][a-z0-9._@-]{{0,{MAX_USERNAME_LENGTH - 1}}}$")
 
 
 class InvalidUsername(ValueError):
@@ -36,8 +36,8 @@ def check_username(name: str) -> str:
     username = normalize_username(name)
     if not _USERNAME.fullmatch(username):
         raise InvalidUsername(
-            f"{name!r} is not a valid username: use 1 to 64 letters, digits or . _ @ -, "
-            "starting with a letter or digit"
+            f"{name!r} is not a valid username: use 1 to {MAX_USERNAME_LENGTH} letters, digits "
+            "or . _ @ -, starting with a letter or digit"
         )
     return username
 

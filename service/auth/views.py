@@ -14,11 +14,11 @@ from service.auth import throttle
 from service.auth.passwords import MAX_PASSWORD_LENGTH, verify_password
 from service.auth.protection import public
 from service.auth.tokens import issue_token
-from service.auth.users import find_user, normalize_username
+from service.auth.users import InvalidUsername, check_username, find_user
 from service.database import session_scope
-from service.models import Role
-from service.payloads import read_json
-from service.problems import FieldError, TooManyAttempts, Unauthorized, ValidationFailed
+from service.models import MAX_USERNAME_LENGTH, Role
+from service.payloads import JsonNumber, read_json
+from service.problems import AuthenticationFailed, FieldError, TooManyAttempts, ValidationFailed
 from service.settings import current_settings
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 
 #: The same words for a wrong username and a wrong password: no user enumeration.
 _BAD_CREDENTIALS = "The username or password is incorrect."
-_MAX_USERNAME_LENGTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,23 +40,43 @@ class Credentials:
 
 
 def parse_credentials(body: Any) -> Credentials:
-    """The credentials in a login body; 422 naming every bad field."""
+    """The credentials in a login body; 422 naming every bad field.
+
+    The username is checked against the naming rule after it is normalized, so nothing that no
+    user can have (too long once lower-cased, a NUL, a lone surrogate) reaches the database.
+    """
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError.at("", "Send a JSON object: username, password.")])
     errors: list[FieldError] = []
-    limits = {"username": _MAX_USERNAME_LENGTH, "password": MAX_PASSWORD_LENGTH}
-    for name, longest in limits.items():
-        value = body.get(name)
-        if not isinstance(value, str) or not value.strip():
-            errors.append(FieldError.at(f"/{name}", f"{name} is required, a non-empty string."))
-        elif len(value) > longest:
-            errors.append(FieldError.at(f"/{name}", f"{name} is too long (over {longest})."))
-        elif name == "username" and "\x00" in value:
-            # No username has one, and PostgreSQL text (the throttle's table) cannot hold it.
-            errors.append(FieldError.at("/username", "username must not contain NUL characters."))
+    username, password = _text(body, "username", errors), _text(body, "password", errors)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        errors.append(
+            FieldError.at("/password", f"password is too long (over {MAX_PASSWORD_LENGTH}).")
+        )
+    if username:
+        try:
+            username = check_username(username[: 4 * MAX_USERNAME_LENGTH])
+        except InvalidUsername as error:
+            errors.append(FieldError.at("/username", str(error)))
     if errors:
         raise ValidationFailed(errors)
-    return Credentials(normalize_username(body["username"]), body["password"])
+    return Credentials(username, password)
+
+
+def _text(body: dict[str, Any], name: str, errors: list[FieldError]) -> str:
+    """The non-empty text member ``name`` of ``body``, or "" with an error recorded."""
+    value = body.get(name)
+    if not isinstance(value, str) or isinstance(value, JsonNumber) or not value.strip():
+        errors.append(FieldError.at(f"/{name}", f"{name} is required, a non-empty string."))
+        return ""
+    if _has_lone_surrogate(value):
+        errors.append(FieldError.at(f"/{name}", f"{name} must be valid Unicode text."))
+        return ""
+    return value
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in text)
 
 
 @bp.post("/token")
@@ -91,7 +110,7 @@ async def issue_access_token() -> ResponseReturnValue:
     if user is None or not user.active or not matches:
         reason = "no such user" if user is None else "inactive user" if matches else "bad password"
         log.warning("login failed for username %r from %s: %s", username, client, reason)
-        raise Unauthorized(_BAD_CREDENTIALS, type_slug="invalid-credentials")
+        raise AuthenticationFailed(_BAD_CREDENTIALS, type_slug="invalid-credentials")
 
     log.info("login succeeded for user %r (id %d) from %s", username, user.id, client)
     role = Role(user.role)
