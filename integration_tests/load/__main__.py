@@ -171,7 +171,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; print the table; 1 if the smoke checks fail, 2 if it cannot run."""
+    """Run the benchmark and print the table: 1 if a check fails, 2 if it cannot run.
+
+    The checks: variants answer alike, the profiler records, and with --smoke no errors.
+    """
     args = _parser().parse_args(argv)
     if args.smoke:
         args.rows, args.duration, args.warmup, args.runs = 300, 2, 0, 1
@@ -320,13 +323,12 @@ def _run_variant(
 
 def _prepare(
     server: RunningServer, template: Template
-) -> tuple[Target, dict[str, Any], dict[str, dict[str, Any]]]:
+) -> tuple[Target, dict[str, Any], dict[str, Any]]:
     """The scenarios' target, what the run learnt of the API, and its plain answers."""
-    # Signed here with the servers' key, as POST /auth/token signs it: the peers have no login.
-    token = issue_token(SECRET_KEY, template.admin_id, Role.SUPERVISOR, _TOKEN_TTL_SECONDS)
+    token, refused = _tokens(template.admin_id)
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
-        answered = plain_answers(client, template.rows)
+        answered = plain_answers(client, template.rows, refused)
         target = Target(server.url, template.rows, token, None, 0)
         cursor_path, same_rows = find_deep_cursor(client, target.deep_page)
     api = {
@@ -335,6 +337,19 @@ def _prepare(
         "cursor_page_equals_deep_page": same_rows,
     }
     return replace(target, deep_cursor_path=cursor_path), api, answered
+
+
+def _tokens(user_id: int) -> tuple[str, dict[str, str]]:
+    """A supervisor's valid token, and tokens every variant must refuse (by what is wrong)."""
+
+    # Signed as POST /auth/token signs them, with the servers' key: the peers have no login.
+    def sign(key: str, ttl_seconds: int, now: float | None = None) -> str:
+        return issue_token(key, user_id, Role.SUPERVISOR, ttl_seconds, now=now)
+
+    return sign(SECRET_KEY, _TOKEN_TTL_SECONDS), {
+        "an expired token": sign(SECRET_KEY, 60, now=time.time() - 3600),
+        "another key's signature": sign("not-the-servers-key", _TOKEN_TTL_SECONDS),
+    }
 
 
 _wrk_invocations = 0

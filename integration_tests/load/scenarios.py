@@ -172,10 +172,11 @@ def _cursor_of(url: str) -> str:
     return ""
 
 
-def plain_answers(client: httpx.Client, rows: int) -> dict[str, dict[str, Any]]:
+def plain_answers(client: httpx.Client, rows: int, refused: dict[str, str]) -> dict[str, Any]:
     """What the API answers to plain reads that every variant serves, for comparing variants.
 
-    Per path: the status, the media type, ``X-Total-Count`` and the JSON body.
+    Per path: the status, the media type, ``X-Total-Count`` and the JSON body; per token of
+    ``refused`` (what makes it invalid -> the token), the status of a read that sends it.
     """
     paths = ("/numbers/1", f"/numbers/{rows}", f"/numbers?_page=1&_limit={SMALL_PAGE_SIZE}")
     answers = {}
@@ -187,6 +188,9 @@ def plain_answers(client: httpx.Client, rows: int) -> dict[str, dict[str, Any]]:
             "total": response.headers.get("X-Total-Count"),
             "body": response.json() if response.status_code == 200 else None,
         }
+    for reason, token in refused.items():
+        response = client.get("/numbers/1", headers={"Authorization": f"Bearer {token}"})
+        answers[f"/numbers/1 with {reason}"] = {"status": response.status_code}
     return answers
 
 
@@ -197,7 +201,7 @@ def differences(
     found = []
     for path, want in expected.items():
         got = actual.get(path, {})
-        for aspect in ("status", "type", "total", "body"):
+        for aspect in want:
             if got.get(aspect) != want[aspect]:
                 shown = str(got.get(aspect))[:200]
                 found.append(f"{path}: {aspect} {shown} instead of {str(want[aspect])[:200]}")

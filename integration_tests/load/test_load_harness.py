@@ -13,6 +13,7 @@ from integration_tests.load.__main__ import (
     _scenarios,
     _smoke_verdict,
     _statuses,
+    _tokens,
     _variants,
 )
 from integration_tests.load.dataset import _FORMATS, _layout_sql, _with_database
@@ -20,6 +21,8 @@ from integration_tests.load.report import Measurement, Report, summarize
 from integration_tests.load.scenarios import SCENARIOS, _cursor_of, differences
 from integration_tests.load.serving import ServeSpec
 from integration_tests.load.wrk import WrkResult, lua_string, script
+from integration_tests.server import SECRET_KEY
+from service.auth.tokens import TokenExpired, TokenInvalid, read_token
 
 
 def _result(requests: int, p99_ms: float = 10.0, status_errors: int = 0) -> WrkResult:
@@ -183,6 +186,15 @@ def test_each_entry_is_served_by_its_own_server_with_its_workers_and_loop() -> N
         "sync",
     ]
     assert ServeSpec("syncflask").environment() == {}
+
+
+def test_the_benchmark_token_is_valid_and_the_refused_ones_are_not() -> None:
+    token, refused = _tokens(7)
+    assert read_token(SECRET_KEY, token).user_id == 7
+    with pytest.raises(TokenExpired):
+        read_token(SECRET_KEY, refused["an expired token"])
+    with pytest.raises(TokenInvalid):
+        read_token(SECRET_KEY, refused["another key's signature"])
 
 
 def test_answers_that_differ_are_named_by_path_and_aspect() -> None:
