@@ -29,10 +29,11 @@ def _result(requests: int, p99_ms: float = 10.0, status_errors: int = 0) -> WrkR
     return WrkResult(requests, 10.0, 0, status_errors, 1.0, 5.0, p99_ms, 50.0)
 
 
-def _measurement(variant: str, run: int, requests: int, **kwargs: float | int) -> Measurement:
-    return Measurement(
-        variant, "get_one", run, _result(requests, **kwargs), 70.0 + run, cpu_seconds=2.0
-    )
+def _measurement(
+    variant: str, run: int, requests: int, p99_ms: float = 10.0, status_errors: int = 0
+) -> Measurement:
+    result = _result(requests, p99_ms, status_errors)
+    return Measurement(variant, "get_one", run, result, 70.0 + run, cpu_seconds=2.0)
 
 
 def test_summary_takes_medians_sums_errors_and_keeps_the_highest_rss() -> None:
