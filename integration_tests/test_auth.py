@@ -221,7 +221,8 @@ def test_a_role_change_reaches_issued_tokens_within_the_cache_window(
     username, password = new_user(server_database_url, Role.SUPERVISOR)
     token = token_for(api, username, password)
     users_cli(server_database_url, "set-role", username, "viewer")
-    wait_for_status(api, token, 403, method="DELETE")
+    # POST, not DELETE /numbers: a method no route has is 405 for everyone (issue 11 item 16).
+    wait_for_status(api, token, 403, method="POST")
 
 
 def test_set_password_replaces_the_old_one(api: httpx.Client, server_database_url: str) -> None:
@@ -229,6 +230,65 @@ def test_set_password_replaces_the_old_one(api: httpx.Client, server_database_ur
     users_cli(server_database_url, "set-password", username, password="a-brand-new-password")
     assert login(api, username, password).status_code == 401
     assert login(api, username, "a-brand-new-password").status_code == 200
+
+
+def test_a_password_change_voids_the_tokens_issued_before_it(
+    api: httpx.Client, server_database_url: str
+) -> None:
+    username, password = new_user(server_database_url, Role.SUPERVISOR)
+    old = token_for(api, username, password)
+    assert api.get("/numbers", headers=bearer(old)).status_code == 200
+
+    users_cli(server_database_url, "set-password", username, password="a-brand-new-password")
+
+    wait_for_status(api, old, 401)
+    new = token_for(api, username, "a-brand-new-password")
+    assert api.get("/numbers", headers=bearer(new)).status_code == 200
+
+
+def test_tokens_from_before_a_deactivation_stay_void_after_reactivation(
+    api: httpx.Client, server_database_url: str
+) -> None:
+    username, password = new_user(server_database_url, Role.VIEWER)
+    old = token_for(api, username, password)
+    users_cli(server_database_url, "deactivate", username)
+    wait_for_status(api, old, 401)
+
+    users_cli(server_database_url, "activate", username)
+    time.sleep(CACHE_SECONDS + 0.2)
+
+    assert api.get("/numbers", headers=bearer(old)).status_code == 401
+    assert (
+        api.get("/numbers", headers=bearer(token_for(api, username, password))).status_code == 200
+    )
+
+
+@pytest.fixture(scope="module")
+def behind_a_proxy(in_process: AppFactory) -> Iterator[InProcessApp]:
+    """An app behind one trusted proxy, so X-Forwarded-For names the client; 3 failures max."""
+    env = {"TRUSTED_PROXIES": "1", "LOGIN_MAX_FAILURES": str(THROTTLE_FAILURES)}
+    with in_process(env=env) as app:
+        yield app
+
+
+def login_from(app: InProcessApp, address: str, username: str, password: str) -> httpx.Response:
+    with app.client(headers={"X-Forwarded-For": address}) as client:
+        return login(client, username, password)
+
+
+def test_a_guessing_client_is_throttled_and_the_owner_elsewhere_logs_in(
+    behind_a_proxy: InProcessApp, server_database_url: str
+) -> None:
+    username, password = new_user(server_database_url, Role.SUPERVISOR)
+    for _ in range(THROTTLE_FAILURES):
+        assert login_from(behind_a_proxy, "203.0.113.7", username, "guess").status_code == 401
+
+    attacker = login_from(behind_a_proxy, "203.0.113.7", username, password)
+    owner = login_from(behind_a_proxy, "198.51.100.20", username, password)
+
+    assert attacker.status_code == 429, attacker.text  # even with the right password
+    assert int(attacker.headers["retry-after"]) >= 1
+    assert owner.status_code == 200, owner.text
 
 
 def test_users_list_shows_roles_and_state(server_database_url: str) -> None:

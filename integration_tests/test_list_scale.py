@@ -127,3 +127,31 @@ def test_filtered_totals_above_the_count_limit_say_they_are_capped(
             response = _follow(api, links_of(response)["next"])
             seen += ids_of(response)
         assert len(seen) == 5
+
+
+def test_cursor_pages_skip_no_row_that_exists_throughout_while_others_are_deleted(
+    api: httpx.Client,
+) -> None:
+    prefix = new_prefix()
+    made = _make(api, prefix, [f"{i % 4}.00" for i in range(30)])
+    order = [n["id"] for n in sorted(made, key=lambda n: (n["monthyPrice"], n["id"]))]
+    deleted: set[int] = set()
+    seen: list[int] = []
+    response = list_numbers(api, value_like=prefix, _sort="monthyPrice", _limit=5, _cursor="")
+    step = 0
+    while True:
+        assert response.status_code == 200, response.text
+        seen += ids_of(response)
+        # Delete one row already read and one still ahead, as other supervisors might.
+        behind, ahead = seen[step % len(seen)], order[min(len(order) - 1, len(seen) + 2)]
+        for victim in {behind, ahead} - deleted:
+            assert api.delete(f"/numbers/{victim}").status_code == 200
+            deleted.add(victim)
+        step += 1
+        if "next" not in links_of(response):
+            break
+        response = _follow(api, links_of(response)["next"])
+
+    survivors = [i for i in order if i not in deleted]
+    assert [i for i in seen if i not in deleted] == survivors  # in order, none skipped
+    assert len(seen) == len(set(seen))  # none repeated

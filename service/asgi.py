@@ -11,5 +11,5 @@ from service.logs import configure_logging
 from service.settings import Settings
 
 _settings = Settings.from_env()
-configure_logging(_settings.log_level)
+configure_logging(_settings.log_level, _settings.log_format)
 app = create_asgi_app(_settings)

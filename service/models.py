@@ -164,6 +164,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    #: Bumped by a password change or a deactivation: tokens issued at an older one are void.
+    token_version: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -177,11 +179,16 @@ class LoginFailure(Base):
     """
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_username_failed_at", "username", "failed_at"),)
+    __table_args__ = (
+        Index("ix_login_failures_username_failed_at", "username", "failed_at"),
+        Index("ix_login_failures_username_client_failed_at", "username", "client", "failed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: The name as typed (normalized), whether or not such a user exists.
     username: Mapped[str] = mapped_column(String(MAX_USERNAME_LENGTH))
+    #: The client's address (the trusted proxies' X-Forwarded-For, else the peer's).
+    client: Mapped[str] = mapped_column(String(64), server_default="")
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 

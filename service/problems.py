@@ -97,6 +97,13 @@ class UnsupportedBodyType(Problem):
     status = 415
 
 
+class InvalidHost(Problem):
+    """The Host header is missing, malformed, or not a name this API answers to (400)."""
+
+    status = 400
+    type_slug = "invalid-host"
+
+
 class ResourceNotFound(Problem):
     """The addressed resource does not exist (404)."""
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from service.auth.cache import UserCache
 from service.auth.tokens import TokenExpired, TokenInvalid, read_token
@@ -94,6 +95,8 @@ async def _principal(user_id: int) -> Principal | None:
 async def authenticate() -> None:
     """The ``before_request`` hook: 401 without a valid token, 403 when the role forbids."""
     view = current_app.view_functions.get(request.endpoint or "")
+    if isinstance(request.routing_exception, MethodNotAllowed):
+        return  # a method no route of this URL has: 405 with Allow, whoever asks
     if request.method == "OPTIONS" or is_public(view):
         # OPTIONS: CORS preflights carry no credentials, and the answer is only the allowed
         # methods. A URL that matches no route is not public: unauthenticated clients get 401,
@@ -109,6 +112,8 @@ async def authenticate() -> None:
     user = await _principal(claims.user_id)
     if user is None or not user.active:
         raise _invalid_token("The token's user no longer exists or has been deactivated.")
+    if claims.version != user.token_version:
+        raise _invalid_token("The token was issued before a password change; log in again.")
     if not may(user.role, request.method):
         raise RoleForbidden(
             f"The {user.role.value} role may only read; {request.method} needs a supervisor."

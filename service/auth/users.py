@@ -50,11 +50,12 @@ class Principal:
     username: str
     role: Role
     active: bool
+    token_version: int = 0
 
     @classmethod
     def of(cls, user: User) -> Principal:
         """The principal of a loaded ``user`` row."""
-        return cls(id=user.id, username=user.username, role=Role(user.role), active=user.active)
+        return cls(user.id, user.username, Role(user.role), user.active, user.token_version)
 
 
 async def find_user(session: AsyncSession, username: str) -> User | None:
@@ -97,8 +98,13 @@ async def change_user(
     role: Role | None = None,
     active: bool | None = None,
 ) -> None:
-    """Set the given attributes of ``username``; raise :class:`UnknownUser` when absent."""
+    """Set the given attributes of ``username``; raise :class:`UnknownUser` when absent.
+
+    A new password or a deactivation voids every token issued before it.
+    """
     values: dict[str, object] = {"updated_at": func.now()}
+    if password_hash is not None or active is False:
+        values["token_version"] = User.token_version + 1
     if password_hash is not None:
         values["password_hash"] = password_hash
     if role is not None:

@@ -85,26 +85,32 @@ async def issue_access_token() -> ResponseReturnValue:
     """Exchange a username and password for a Bearer token (OAuth 2 style response)."""
     credentials = parse_credentials(read_json())
     settings = current_settings()
-    limit = throttle.Limit(settings.login_max_failures, settings.login_window_seconds)
+    limit = throttle.Limit(
+        settings.login_max_failures,
+        settings.login_window_seconds,
+        settings.login_max_failures_per_username,
+    )
     username, now = credentials.username, datetime.now(UTC)
-    client = request.remote_addr or "-"
+    # The peer's address, or the trusted proxies' X-Forwarded-For (ProxyFix, TRUSTED_PROXIES).
+    client = (request.remote_addr or "-")[:64]
 
     async with session_scope() as session:
-        attempt_id = await throttle.record_attempt(session, username, now)
+        attempt_id = await throttle.record_attempt(session, username, client, now)
     async with session_scope() as session:
-        wait = await throttle.seconds_blocked(session, username, attempt_id, limit, now)
+        wait = await throttle.seconds_blocked(session, username, client, attempt_id, limit, now)
         user = None if wait else await find_user(session, username)
     if wait:
         log.warning("login throttled for %r from %s (retry in %ds)", username, client, wait)
         raise TooManyAttempts(
-            f"Too many failed logins for this username; try again in {wait} seconds.", wait
+            f"Too many failed logins for this username from here; try again in {wait} seconds.",
+            wait,
         )
 
     # The same work whatever went wrong: a hash is checked even when the user does not exist.
     matches = await verify_password(user.password_hash if user else None, credentials.password)
     async with session_scope() as session:
         if user is not None and user.active and matches:
-            await throttle.forget_failures(session, username)
+            await throttle.forget_failures(session, username, client)
         else:
             await throttle.prune(session, limit, now)
     if user is None or not user.active or not matches:
@@ -114,7 +120,9 @@ async def issue_access_token() -> ResponseReturnValue:
 
     log.info("login succeeded for user %r (id %d) from %s", username, user.id, client)
     role = Role(user.role)
-    token = issue_token(settings.secret_key, user.id, role, settings.token_ttl_seconds)
+    token = issue_token(
+        settings.secret_key, user.id, role, settings.token_ttl_seconds, version=user.token_version
+    )
     body = {"access_token": token, "token_type": "Bearer", "expires_in": settings.token_ttl_seconds}
     # RFC 6749 5.1: responses carrying tokens must not be cached.
     return body, 200, {"Cache-Control": "no-store", "Pragma": "no-cache"}
