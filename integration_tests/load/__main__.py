@@ -343,12 +343,14 @@ def _tokens(user_id: int) -> tuple[str, dict[str, str]]:
     """A supervisor's valid token, and tokens every variant must refuse (by what is wrong)."""
 
     # Signed as POST /auth/token signs them, with the servers' key: the peers have no login.
-    def sign(key: str, ttl_seconds: int, now: float | None = None) -> str:
-        return issue_token(key, user_id, Role.SUPERVISOR, ttl_seconds, now=now)
+    # The seeded supervisor is at token_version 0: it never changed its password.
+    def sign(key: str, ttl_seconds: int, now: float | None = None, version: int = 0) -> str:
+        return issue_token(key, user_id, Role.SUPERVISOR, ttl_seconds, now=now, version=version)
 
     return sign(SECRET_KEY, _TOKEN_TTL_SECONDS), {
         "an expired token": sign(SECRET_KEY, 60, now=time.time() - 3600),
         "another key's signature": sign("not-the-servers-key", _TOKEN_TTL_SECONDS),
+        "another token version": sign(SECRET_KEY, _TOKEN_TTL_SECONDS, version=1),
     }
 
 

@@ -196,6 +196,7 @@ def test_the_benchmark_token_is_valid_and_the_refused_ones_are_not() -> None:
         read_token(SECRET_KEY, refused["an expired token"])
     with pytest.raises(TokenInvalid):
         read_token(SECRET_KEY, refused["another key's signature"])
+    assert read_token(SECRET_KEY, refused["another token version"]).version == 1
 
 
 def test_answers_that_differ_are_named_by_path_and_aspect() -> None:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from integration_tests.load.peers.models import Number, User, money, principal_of
+from integration_tests.load.peers.models import Number, User, accepts, money, principal_of
 from service.auth.cache import UserCache
 from service.auth.tokens import TokenError, read_token
 from service.auth.users import Principal
@@ -32,6 +32,7 @@ settings = Settings.from_env()
 engine = create_async_engine(settings.database_url, pool_size=settings.db_pool_size, max_overflow=0)
 sessions = async_sessionmaker(engine, expire_on_commit=False)
 users = UserCache(settings.user_cache_seconds)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
 @asynccontextmanager
@@ -57,19 +58,17 @@ async def current_user(
     credentials: Annotated[HTTPAuthorizationCredentials, Depends(HTTPBearer())],
     session: SessionDep,
 ) -> Principal:
-    """The bearer of a valid token whose user exists and is active; else 401."""
+    """The bearer of a valid token whose user may still use it; else 401."""
     try:
         claims = read_token(settings.secret_key, credentials.credentials)
     except TokenError as error:
-        raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+        raise HTTPException(401, str(error), headers=_CHALLENGE) from None
     found, principal = users.get(claims.user_id)
     if not found:
         principal = principal_of(await session.get(User, claims.user_id))
         users.put(claims.user_id, principal)
-    if principal is None or not principal.active:
-        raise HTTPException(
-            401, "Unknown or inactive user.", headers={"WWW-Authenticate": "Bearer"}
-        )
+    if not accepts(principal, claims):
+        raise HTTPException(401, "The token's user cannot use it.", headers=_CHALLENGE)
     return principal
 
 

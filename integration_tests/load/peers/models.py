@@ -8,18 +8,21 @@ verifies the token's HMAC signature and expiry (the product's own ``read_token``
 itsdangerous ``URLSafeSerializer`` tokens, so the benchmark's token is valid on every server), and
 looks the user up in a per-worker cache that the product's ``USER_CACHE_SECONDS`` bounds (the
 product's own ``UserCache``); only a miss reads the user row, once a minute per user and worker,
-exactly as the product does. A cache is what a careful engineer adds anyway: without it every
-request pays one more database round trip.
+exactly as the product does. The user must exist, be active and still be at the token's
+``token_version`` (a password change voids older tokens). A cache is what a careful engineer adds
+anyway: without it every request pays one more database round trip.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeGuard
 
 from sqlalchemy import Numeric, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from service.auth.tokens import Claims
 from service.auth.users import Principal
 from service.models import Role
 
@@ -53,13 +56,19 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool]
+    token_version: Mapped[int]
 
 
 def principal_of(user: User | None) -> Principal | None:
     """What the user cache keeps of a user row (None: no such user)."""
     if user is None:
         return None
-    return Principal(id=user.id, username=user.username, role=Role(user.role), active=user.active)
+    return Principal(user.id, user.username, Role(user.role), user.active, user.token_version)
+
+
+def accepts(principal: Principal | None, claims: Claims) -> TypeGuard[Principal]:
+    """Whether the token's user exists, is active and has not voided the token since."""
+    return principal is not None and principal.active and principal.token_version == claims.version
 
 
 def money(amount: Decimal) -> str:

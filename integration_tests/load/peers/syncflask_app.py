@@ -17,7 +17,7 @@ from flask import Flask, abort, request
 from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.orm import sessionmaker
 
-from integration_tests.load.peers.models import Number, User, money, principal_of
+from integration_tests.load.peers.models import Number, User, accepts, money, principal_of
 from service.auth.cache import UserCache
 from service.auth.tokens import TokenError, read_token
 from service.settings import Settings
@@ -62,7 +62,7 @@ def authenticate() -> None:
         with Session() as session:
             principal = principal_of(session.get(User, claims.user_id))
         users.put(claims.user_id, principal)
-    if principal is None or not principal.active:
+    if not accepts(principal, claims):
         abort(401)
 
 
