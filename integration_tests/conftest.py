@@ -34,14 +34,6 @@ AppFactory = Callable[..., AbstractContextManager[InProcessApp]]
 Connect = Callable[..., httpx.Client]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "private_postgres: starts a PostgreSQL cluster of its own (needs PostgreSQL's server "
-        "programs, which the Docker tests image has not: it runs -m 'not private_postgres')",
-    )
-
-
 @pytest.fixture(scope="session")
 def private_postgres() -> Iterator[PrivatePostgres]:
     """A running PostgreSQL cluster of the tests' own; a test that stops it starts it again."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import httpx
@@ -14,14 +15,19 @@ from integration_tests.api_client import (
     links_of,
     list_numbers,
     new_prefix,
-    new_value,
     query_of,
 )
 from integration_tests.conftest import AppFactory, signed_in
 
+_SUFFIXES = itertools.count()
+
 
 def _make(api: httpx.Client, prefix: str, prices: list[str]) -> list[dict[str, Any]]:
-    return [create_number(api, value=new_value(prefix), monthyPrice=price) for price in prices]
+    # Distinct suffixes, also across calls: three random digits would collide now and then.
+    return [
+        create_number(api, value=f"{prefix}{next(_SUFFIXES) % 1000:03d}", monthyPrice=price)
+        for price in prices
+    ]
 
 
 def _follow(api: httpx.Client, url: str) -> httpx.Response:
@@ -133,7 +139,9 @@ def test_cursor_pages_skip_no_row_that_exists_throughout_while_others_are_delete
     api: httpx.Client,
 ) -> None:
     prefix = new_prefix()
-    made = _make(api, prefix, [f"{i % 4}.00" for i in range(30)])
+    made = [
+        create_number(api, value=f"{prefix}{i:03d}", monthyPrice=f"{i % 4}.00") for i in range(30)
+    ]
     order = [n["id"] for n in sorted(made, key=lambda n: (n["monthyPrice"], n["id"]))]
     deleted: set[int] = set()
     seen: list[int] = []

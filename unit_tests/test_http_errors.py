@@ -30,6 +30,7 @@ def request(
     headers: list[tuple[str, str]] | None = None,
     query: bytes = b"",
 ) -> Reply:
+    reply: Reply
     reply, _ = run(
         call(asgi, method, path, query=query, headers=headers or [], chunks=[body] if body else [])
     )
