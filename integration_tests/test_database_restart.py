@@ -236,8 +236,9 @@ def test_a_connection_stuck_in_another_operation_is_discarded_not_pooled_again(
         try:
             async with engine.connect() as connection:
                 first = await connection.scalar(text("SELECT pg_backend_pid()"))
-                raw = await connection.get_raw_connection()
-                busy = asyncio.ensure_future(raw.driver_connection.fetch("SELECT pg_sleep(1)"))
+                driver = (await connection.get_raw_connection()).driver_connection
+                assert driver is not None
+                busy = asyncio.ensure_future(driver.fetch("SELECT pg_sleep(1)"))
                 await asyncio.sleep(0.1)
                 with pytest.raises(DBAPIError, match="another operation is in progress") as raised:
                     await connection.execute(text("SELECT 1"))

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 from flask import Flask, current_app
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc

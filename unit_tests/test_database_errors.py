@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import pytest
 from asyncpg import exceptions as pg
 from flask import Flask
@@ -27,7 +27,7 @@ from service.database import is_outage, refuses_writes
 from service.problems import database_accepts_writes
 from unit_tests.asgi_client import Reply, call
 
-_ASYNCPG_DBAPI = AsyncAdapt_asyncpg_dbapi(asyncpg)
+_ASYNCPG_DBAPI = AsyncAdapt_asyncpg_dbapi(asyncpg)  # type: ignore[no-untyped-call]
 Raise = Callable[[BaseException], Reply]
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -37,13 +37,19 @@ def from_asyncpg(error: Exception) -> sa_exc.DBAPIError:
     try:
         AsyncAdapt_asyncpg_connection._handle_exception_no_connection(_ASYNCPG_DBAPI, error)
     except _ASYNCPG_DBAPI.Error as adapted:
-        return sa_exc.DBAPIError.instance("SELECT 1", {}, adapted, _ASYNCPG_DBAPI.Error)
+        return _wrapped(adapted, _ASYNCPG_DBAPI.Error)
     raise AssertionError(f"the dialect did not adapt {error!r}")
 
 
 def from_sqlite(error: sqlite3.Error) -> sa_exc.DBAPIError:
     """A real sqlite3 error wrapped as SQLAlchemy wraps it."""
-    return sa_exc.DBAPIError.instance("SELECT 1", {}, error, sqlite3.Error)
+    return _wrapped(error, sqlite3.Error)
+
+
+def _wrapped(error: Exception, dbapi_base: type[Exception]) -> sa_exc.DBAPIError:
+    wrapped = sa_exc.DBAPIError.instance("SELECT 1", {}, error, dbapi_base)
+    assert isinstance(wrapped, sa_exc.DBAPIError)
+    return wrapped
 
 
 def sqlite_error(path: Path, cause: Callable[[Path], object]) -> sqlite3.Error:
@@ -197,7 +203,7 @@ def raising(app: Flask, asgi: AsgiBridge, run: Run) -> Raise:
 
     def get(error: BaseException) -> Reply:
         errors.append(error)
-        reply, _ = run(call(asgi, "GET", "/raise"))
+        reply: Reply = run(call(asgi, "GET", "/raise"))[0]
         return reply
 
     return get
