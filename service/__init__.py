@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import auth, cli, cors, logs, problems
-from service.bridge import BODY_TOO_LARGE, BridgedFlask
+from service.asgi_adapter import REFUSAL
+from service.greenlet_bridge import BridgedFlask
 from service.settings import MAX_BODY_BYTES, Settings
 
 
@@ -28,7 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         )
 
     logs.init_app(app)
-    app.before_request(_refuse_oversized_body)
+    app.before_request(_answer_refusal)
     cors.init_app(app, settings.cors_origins)
     auth.init_app(app, settings)  # after CORS: preflights are answered before any token check
     problems.init_app(app)
@@ -44,7 +45,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-def _refuse_oversized_body() -> None:
-    # The ASGI bridge stops reading a body past the limit and flags the request instead.
-    if request.environ.get(BODY_TOO_LARGE):
-        raise RequestEntityTooLarge(f"The body must be at most {MAX_BODY_BYTES} bytes.")
+def _answer_refusal() -> None:
+    # The ASGI adapter refused this request (a body too large or too slow, a full lane) and
+    # runs the app only so that the refusal is answered in the API's one error shape.
+    refusal: HTTPException | None = request.environ.get(REFUSAL)
+    if refusal is not None:
+        raise refusal

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from service.bridge import AsgiBridge
+from service.asgi_adapter import AsgiAdapter
 from unit_tests.asgi_client import Reply, call
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -18,7 +18,7 @@ VALID = (
 
 def request(
     run: Run,
-    asgi: AsgiBridge,
+    asgi: AsgiAdapter,
     method: str,
     path: str,
     body: bytes = b"",
@@ -50,13 +50,13 @@ def assert_problem(reply: Reply, status: int) -> dict[str, Any]:
     ],
 )
 def test_post_needs_a_json_content_type(
-    run: Run, asgi: AsgiBridge, headers: list[tuple[str, str]]
+    run: Run, asgi: AsgiAdapter, headers: list[tuple[str, str]]
 ) -> None:
     problem = assert_problem(request(run, asgi, "POST", "/numbers", VALID, headers), 415)
     assert "application/json" in problem["detail"]
 
 
-def test_patch_415_advertises_the_accepted_types(run: Run, asgi: AsgiBridge) -> None:
+def test_patch_415_advertises_the_accepted_types(run: Run, asgi: AsgiAdapter) -> None:
     reply = request(run, asgi, "PATCH", "/numbers/1", b"{}", [("Content-Type", "text/plain")])
     assert_problem(reply, 415)
     assert reply.headers["accept-patch"] == "application/json, application/merge-patch+json"
@@ -72,18 +72,18 @@ def test_patch_415_advertises_the_accepted_types(run: Run, asgi: AsgiBridge) -> 
         (b"   ", "empty"),
     ],
 )
-def test_malformed_json_is_400(run: Run, asgi: AsgiBridge, body: bytes, fragment: str) -> None:
+def test_malformed_json_is_400(run: Run, asgi: AsgiAdapter, body: bytes, fragment: str) -> None:
     reply = request(run, asgi, "POST", "/numbers", body, [("Content-Type", "application/json")])
     problem = assert_problem(reply, 400)
     assert fragment in problem["detail"]
 
 
-def test_empty_body_is_400(run: Run, asgi: AsgiBridge) -> None:
+def test_empty_body_is_400(run: Run, asgi: AsgiAdapter) -> None:
     reply = request(run, asgi, "POST", "/numbers", b"", [("Content-Type", "application/json")])
     assert "empty" in assert_problem(reply, 400)["detail"]
 
 
-def test_charset_parameter_is_fine_and_validation_is_422(run: Run, asgi: AsgiBridge) -> None:
+def test_charset_parameter_is_fine_and_validation_is_422(run: Run, asgi: AsgiAdapter) -> None:
     reply = request(
         run,
         asgi,
@@ -97,15 +97,15 @@ def test_charset_parameter_is_fine_and_validation_is_422(run: Run, asgi: AsgiBri
     assert pointers == {"#/value", "#/monthyPrice", "#/setupPrice", "#/currency"}
 
 
-def test_unknown_path_is_a_404_problem(run: Run, asgi: AsgiBridge) -> None:
+def test_unknown_path_is_a_404_problem(run: Run, asgi: AsgiAdapter) -> None:
     assert_problem(request(run, asgi, "GET", "/nowhere"), 404)
 
 
-def test_non_integer_id_is_a_404_problem(run: Run, asgi: AsgiBridge) -> None:
+def test_non_integer_id_is_a_404_problem(run: Run, asgi: AsgiAdapter) -> None:
     assert_problem(request(run, asgi, "GET", "/numbers/abc"), 404)
 
 
-def test_wrong_method_is_a_405_problem_with_allow(run: Run, asgi: AsgiBridge) -> None:
+def test_wrong_method_is_a_405_problem_with_allow(run: Run, asgi: AsgiAdapter) -> None:
     reply = request(run, asgi, "DELETE", "/numbers")
     problem = assert_problem(reply, 405)
     allowed = {m.strip() for m in reply.headers["allow"].split(",")}
@@ -113,14 +113,14 @@ def test_wrong_method_is_a_405_problem_with_allow(run: Run, asgi: AsgiBridge) ->
     assert "GET" in problem["detail"]
 
 
-def test_bad_query_parameters_are_a_400_problem_naming_them(run: Run, asgi: AsgiBridge) -> None:
+def test_bad_query_parameters_are_a_400_problem_naming_them(run: Run, asgi: AsgiAdapter) -> None:
     problem = assert_problem(
         request(run, asgi, "GET", "/numbers", query=b"_limit=5000&_sort=price"), 400
     )
     assert {e["parameter"] for e in problem["errors"]} == {"_limit", "_sort"}
 
 
-def test_preflight_is_answered_without_touching_the_view(run: Run, asgi: AsgiBridge) -> None:
+def test_preflight_is_answered_without_touching_the_view(run: Run, asgi: AsgiAdapter) -> None:
     reply = request(
         run,
         asgi,
@@ -138,7 +138,7 @@ def test_preflight_is_answered_without_touching_the_view(run: Run, asgi: AsgiBri
     assert "If-Match" in reply.headers["access-control-allow-headers"]
 
 
-def test_error_responses_carry_cors_headers(run: Run, asgi: AsgiBridge) -> None:
+def test_error_responses_carry_cors_headers(run: Run, asgi: AsgiAdapter) -> None:
     reply = request(run, asgi, "GET", "/nowhere", headers=[("Origin", "http://localhost:3000")])
     assert reply.headers["access-control-allow-origin"] == "*"
     exposed = reply.headers["access-control-expose-headers"]
@@ -146,7 +146,7 @@ def test_error_responses_carry_cors_headers(run: Run, asgi: AsgiBridge) -> None:
 
 
 @pytest.mark.parametrize("sent", ["has spaces", "x" * 129, "new\nline"])
-def test_unsafe_request_ids_are_replaced(run: Run, asgi: AsgiBridge, sent: str) -> None:
+def test_unsafe_request_ids_are_replaced(run: Run, asgi: AsgiAdapter, sent: str) -> None:
     reply = request(run, asgi, "GET", "/nowhere", headers=[("X-Request-ID", sent)])
     assert reply.headers["x-request-id"] != sent
     assert len(reply.headers["x-request-id"]) == 32

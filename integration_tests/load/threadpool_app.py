@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Flask
 
-from service import bridge, create_app, database
+from service import create_app, database, greenlet_bridge
 from service.logs import configure_logging
 from service.settings import Settings
 
@@ -56,8 +56,8 @@ def create_threadpool_app(settings: Settings | None = None) -> Flask:
     # modules that call the bridge's await_ directly (authentication) get the same treatment.
     flask_app.async_to_sync = async_to_sync  # type: ignore[method-assign]
     for name, module in list(sys.modules.items()):
-        if name.startswith("service.") and name != bridge.__name__:
-            if getattr(module, "await_", None) is bridge.await_:
+        if name.startswith("service.") and name != greenlet_bridge.__name__:
+            if getattr(module, "await_", None) is greenlet_bridge.await_:
                 module.await_ = await_on_loop  # type: ignore[attr-defined]
 
     async def open_on_loop() -> database.Database:

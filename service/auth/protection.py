@@ -16,8 +16,8 @@ from flask import Flask, current_app, g, request
 from service.auth.cache import UserCache
 from service.auth.tokens import TokenExpired, TokenInvalid, read_token
 from service.auth.users import Principal, load_principal
-from service.bridge import await_
 from service.database import session_scope
+from service.greenlet_bridge import await_
 from service.models import Role
 from service.problems import Forbidden, Unauthorized
 from service.settings import Settings, current_settings
