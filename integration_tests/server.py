@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,21 +57,28 @@ def free_port() -> int:
         return port
 
 
+def service_command(port: int) -> list[str]:
+    """``python -m service``, which reads its port from the environment."""
+    return [sys.executable, "-m", "service"]
+
+
 @contextmanager
 def run_server(
     database_url: str,
     env: Mapping[str, str | None] | None = None,
     *,
     startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
+    command: Callable[[int], Sequence[str]] = service_command,
 ) -> Iterator[RunningServer]:
     """Serve the API on ``database_url`` with ``env`` overrides (None removes a variable).
 
+    ``command`` gives the server's command line for its port (default: ``python -m service``).
     Yields once ``/health/ready`` answers 200; stops the server (SIGTERM, then SIGKILL to its
     whole process group) on exit, whatever happened.
     """
     with tempfile.TemporaryDirectory(prefix="itests-server-") as workdir:
         for attempt in range(1, _PORT_ATTEMPTS + 1):
-            server = _start(database_url, env or {}, Path(workdir), attempt)
+            server = _start(database_url, env or {}, Path(workdir), attempt, command)
             try:
                 _wait_until_ready(server, startup_timeout)
             except ServerFailed:
@@ -90,7 +97,11 @@ def run_server(
 
 
 def _start(
-    database_url: str, overrides: Mapping[str, str | None], workdir: Path, attempt: int
+    database_url: str,
+    overrides: Mapping[str, str | None],
+    workdir: Path,
+    attempt: int,
+    command: Callable[[int], Sequence[str]],
 ) -> RunningServer:
     port = free_port()
     env = dict(os.environ)
@@ -112,7 +123,7 @@ def _start(
     output_path = workdir / f"server-{attempt}.log"
     with output_path.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service"],
+            list(command(port)),
             cwd=workdir,
             env=env,
             stdin=subprocess.DEVNULL,
