@@ -33,6 +33,13 @@ def start_server(server_database_url: str) -> ServerFactory:
 
 
 @pytest.fixture(scope="session")
+def one_slot_server(start_server: ServerFactory) -> Iterator[RunningServer]:
+    """A server with one pooled connection (one request inside the app) and a queue of two."""
+    with start_server(env={"DB_POOL_SIZE": "1", "ADMISSION_QUEUE": "2"}) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def api_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The API under test: ``API_URL`` when set, else a server started for the session."""
     url = os.environ.get("API_URL")

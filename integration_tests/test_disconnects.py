@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from integration_tests.api_client import digits_of, number_body
-from integration_tests.conftest import ServerFactory
 from integration_tests.database_lock import numbers_writes_blocked
 from integration_tests.raw_http import (
     connect,
@@ -30,13 +29,6 @@ from integration_tests.server import RunningServer, signed_in_client
 #: Ample time for an idle server to take a request in, or to notice a reset.
 SETTLE_SECONDS = 0.7
 LOG_WAIT_SECONDS = 3.0
-
-
-@pytest.fixture(scope="module")
-def one_slot_server(start_server: ServerFactory) -> Iterator[RunningServer]:
-    """A server with one pooled connection, hence one request inside the app at a time."""
-    with start_server(env={"DB_POOL_SIZE": "1"}) as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
