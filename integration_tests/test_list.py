@@ -25,6 +25,7 @@ from integration_tests.api_client import (
     new_prefix,
     query_of,
 )
+from integration_tests.conftest import AppFactory, Connect, signed_in
 
 Number = dict[str, Any]
 
@@ -72,9 +73,8 @@ class Family:
 
 
 @pytest.fixture(scope="module")
-def module_api(api_url: str, token: str) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=api_url, headers=headers, timeout=10) as client:
+def module_api(connect: Connect, token: str) -> Iterator[httpx.Client]:
+    with connect(headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
 
 
@@ -155,9 +155,8 @@ def test_page_past_the_end_is_200_and_empty(api: httpx.Client, family: Family) -
     assert response.headers["x-total-count"] == "6"
 
 
-def test_link_keeps_every_parameter_under_the_names_sent(
-    api: httpx.Client, api_url: str, family: Family
-) -> None:
+def test_link_keeps_every_parameter_under_the_names_sent(api: httpx.Client, family: Family) -> None:
+    api_url = str(api.base_url)
     sent = [
         ("value_like", family.prefix),
         ("currency", "USD"),
@@ -198,73 +197,135 @@ def test_link_has_prev_and_next_only_where_they_exist(
     assert set(links_of(response)) == rels
 
 
-def test_link_uses_the_aliases_the_client_sent(api: httpx.Client, family: Family) -> None:
-    sent = [
-        ("q", family.prefix),
-        ("perPage", "2"),
-        ("page", "2"),
-        ("sort", "id"),
-        ("order", "desc"),
-    ]
+# Changed by issue 9: the aliases page, perPage, sort and order are gone (json-server does not
+# know them), so they are ignored like any unknown parameter; q is json-server's full-text search.
+def test_the_removed_aliases_are_ignored_like_unknown_parameters(
+    api: httpx.Client, family: Family
+) -> None:
+    response = list_numbers(
+        api, value_like=family.prefix, page=2, perPage=2, sort="setupPrice", order="desc"
+    )
 
-    response = api.get("/numbers", params=sent)
-
-    assert ids_of(response) == list(reversed(family.ids))[2:4]
-    next_query = query_of(links_of(response)["next"])
-    assert sorted(next_query) == sorted([p for p in sent if p[0] != "page"] + [("page", "3")])
+    assert ids_of(response) == family.ids
+    assert "link" not in response.headers
 
 
-def test_link_adds_page_when_the_client_sent_none(api: httpx.Client, family: Family) -> None:
-    response = list_numbers(api, value_like=family.prefix, perPage=2)
+def test_limit_alone_is_a_slice_whose_links_move_start(api: httpx.Client, family: Family) -> None:
+    response = list_numbers(api, value_like=family.prefix, _limit=2)
 
+    assert ids_of(response) == family.ids[:2]
     links = links_of(response)
-    assert ("_page", "2") in query_of(links["next"])
-    assert ("_page", "3") in query_of(links["last"])
-    assert ("perPage", "2") in query_of(links["next"])
+    assert ("_start", "2") in query_of(links["next"])
+    assert ("_limit", "2") in query_of(links["next"])
+    assert ("_start", "4") in query_of(links["last"])
+
+
+def test_start_and_end_slice_the_matches(api: httpx.Client, family: Family) -> None:
+    response = list_numbers(api, value_like=family.prefix, _start=1, _end=4)
+
+    assert ids_of(response) == family.ids[1:4]
+    assert response.headers["x-total-count"] == "6"
+    links = links_of(response)
+    assert set(links) == {"first", "prev", "next", "last"}
+    assert ("_start", "4") in query_of(links["next"])
+    assert ("_end", "7") in query_of(links["next"])
+
+
+def test_start_with_limit_slices_that_many(api: httpx.Client, family: Family) -> None:
+    response = list_numbers(api, value_like=family.prefix, _start=4, _limit=5)
+
+    assert ids_of(response) == family.ids[4:]
+
+
+def test_an_end_before_the_start_is_an_empty_slice(api: httpx.Client, family: Family) -> None:
+    response = list_numbers(api, value_like=family.prefix, _start=4, _end=2)
+
+    assert response.status_code == 200
+    assert response.json() == []
+    assert response.headers["x-total-count"] == "6"
+
+
+def test_q_and_value_like_both_apply(api: httpx.Client, family: Family) -> None:
+    response = list_numbers(api, value_like=family.prefix, q="USD")
+
+    assert ids_of(response) == [n["id"] for n in family.numbers if n["currency"] == "USD"]
+
+
+# Changed by issue 9: without a paging parameter the list was a first page of 100 rows; now it
+# is every row (up to MAX_PAGE_SIZE), and _page without _limit means 10 rows, as in json-server.
+def test_page_without_limit_is_ten_rows(api: httpx.Client) -> None:
+    many = Family(api, size=12)
+
+    first = list_numbers(api, value_like=many.prefix, _page=1)
+    second = list_numbers(api, value_like=many.prefix, _page=2)
+
+    assert ids_of(first) == many.ids[:10]
+    assert ("_page", "2") in query_of(links_of(first)["last"])
+    assert ids_of(second) == many.ids[10:]
+    assert first.headers["x-total-count"] == second.headers["x-total-count"] == "12"
+
+
+def test_no_paging_parameter_is_every_match(api: httpx.Client) -> None:
+    many = Family(api, size=12)
+
+    response = list_numbers(api, value_like=many.prefix)
+
+    assert ids_of(response) == many.ids
+    assert response.headers["x-total-count"] == "12"
+    assert "link" not in response.headers
+
+
+def test_more_matches_than_the_maximum_page_size_come_with_a_next_link(
+    in_process: AppFactory,
+) -> None:
+    with in_process(env={"MAX_PAGE_SIZE": "5"}) as app, signed_in(app) as api:
+        many = Family(api, size=7)
+
+        response = list_numbers(api, value_like=many.prefix)
+        rest = api.get(links_of(response)["next"])
+
+    assert ids_of(response) == many.ids[:5]
+    assert response.headers["x-total-count"] == "7"
+    assert ids_of(rest) == many.ids[5:]
+    assert "next" not in links_of(rest)
 
 
 @pytest.mark.parametrize(
-    ("params", "expected"),
+    "name",
     [
-        pytest.param({"_page": 2, "page": 1, "_limit": 2}, "page 2 of 2", id="_page over page"),
-        pytest.param({"_limit": 2, "perPage": 5}, "2 per page", id="_limit over perPage"),
-        pytest.param({"_sort": "monthyPrice", "sort": "id"}, "by price", id="_sort over sort"),
-        pytest.param({"_order": "desc", "order": "asc"}, "id descending", id="_order over order"),
+        "_page",
+        "_limit",
+        "_start",
+        "_end",
+        "_sort",
+        "_order",
+        "q",
+        "value_like",
+        "currency",
+        "currency_like",
+        "id",
+        "value",
+        "monthyPrice",
+        "monthyPrice_gte",
+        "setupPrice_lte",
+        "id_ne",
     ],
 )
-def test_json_server_name_wins_over_its_alias(
-    api: httpx.Client, family: Family, params: dict[str, Any], expected: str
+def test_an_empty_parameter_is_as_if_it_was_not_sent(
+    api: httpx.Client, family: Family, name: str
 ) -> None:
-    response = list_numbers(api, value_like=family.prefix, **params)
+    response = api.get("/numbers", params=[("value_like", family.prefix), (name, "")])
 
-    ids = {
-        "page 2 of 2": family.ids[2:4],
-        "2 per page": family.ids[:2],
-        "by price": family.sorted(("monthyPrice", False)),
-        "id descending": list(reversed(family.ids)),
-    }[expected]
-    assert ids_of(response) == ids
-
-
-def test_value_like_wins_over_q(api: httpx.Client, family: Family) -> None:
-    response = list_numbers(api, value_like=family.prefix, q=new_prefix())
-
+    assert response.status_code == 200, response.text
     assert ids_of(response) == family.ids
+    assert response.headers["x-total-count"] == "6"
 
 
-def test_default_page_is_the_first_100_and_1000_is_allowed(api: httpx.Client) -> None:
-    many = Family(api, size=101)
+def test_the_empty_search_box_of_a_first_load_lists_everything(api: httpx.Client) -> None:
+    response = api.get("/numbers?value_like=&_page=1&_limit=10")
 
-    default = list_numbers(api, value_like=many.prefix)
-    second = list_numbers(api, value_like=many.prefix, _page=2)
-    largest = list_numbers(api, value_like=many.prefix, _limit=1000)
-
-    assert ids_of(default) == many.ids[:100]
-    assert default.headers["x-total-count"] == "101"
-    assert ("_page", "2") in query_of(links_of(default)["last"])
-    assert ids_of(second) == many.ids[100:]
-    assert ids_of(largest) == many.ids
-    assert "link" not in largest.headers
+    assert response.status_code == 200
+    assert len(response.json()) == min(10, int(response.headers["x-total-count"]))
 
 
 # --- sorting ---------------------------------------------------------------------------------
@@ -318,10 +379,13 @@ def test_order_alone_applies_to_id(api: httpx.Client, family: Family) -> None:
     assert ids_of(response) == list(reversed(family.ids))
 
 
-def test_sort_and_order_aliases(api: httpx.Client, family: Family) -> None:
-    response = list_numbers(api, value_like=family.prefix, sort="setupPrice", order="desc")
+@pytest.mark.parametrize(("order", "descending"), [("DESC", True), ("ASC", False), ("Desc", True)])
+def test_order_is_case_insensitive(
+    api: httpx.Client, family: Family, order: str, descending: bool
+) -> None:
+    response = list_numbers(api, value_like=family.prefix, _sort="setupPrice", _order=order)
 
-    assert ids_of(response) == family.sorted(("setupPrice", True))
+    assert ids_of(response) == family.sorted(("setupPrice", descending))
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -398,6 +462,64 @@ def test_price_bounds_are_exact_and_inclusive(
     assert ids_of(response) == [n["id"] for n in family.numbers if expected(n)]
 
 
+def test_repeated_ids_are_exactly_those_numbers_as_react_admins_get_many_asks(
+    api: httpx.Client, family: Family
+) -> None:
+    wanted = [family.ids[4], family.ids[1], family.ids[2]]
+
+    response = api.get("/numbers", params=[("id", i) for i in wanted])
+
+    assert ids_of(response) == sorted(wanted)
+    assert response.headers["x-total-count"] == "3"
+
+
+def test_value_equality_matches_the_digits_of_one_number(api: httpx.Client, family: Family) -> None:
+    number = family.numbers[3]
+
+    response = list_numbers(api, value=_reformatted(number["value"]))
+
+    assert ids_of(response) == [number["id"]]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"currency_ne": "USD"}, lambda n: n["currency"] != "USD"),
+        ({"currency_ne": ["USD", "EUR"]}, lambda n: n["currency"] not in ("USD", "EUR")),
+        ({"monthyPrice": "9.5"}, lambda n: n["monthyPrice"] == "9.50"),
+        ({"monthyPrice_ne": "10"}, lambda n: n["monthyPrice"] != "10.00"),
+        ({"setupPrice": ["0", "1"]}, lambda n: n["setupPrice"] in ("0.00", "1.00")),
+        ({"currency": "EUR", "setupPrice_gte": "2"}, lambda n: n["currency"] == "EUR"),
+        ({"currency_gte": "U", "currency_lte": "USD"}, lambda n: "U" <= n["currency"] <= "USD"),
+        ({"currency_like": "ur"}, lambda n: "ur" in n["currency"].lower()),
+        ({"currency_like": "$"}, lambda n: "$" in n["currency"]),
+        ({"q": "eur"}, lambda n: n["currency"] == "EUR"),
+        ({"q": "9.5"}, lambda n: "9.5" in n["monthyPrice"] or "95" in digits_of(n["value"])),
+        ({"q": "zzz"}, lambda n: False),
+        ({"q": "+"}, lambda n: False),
+    ],
+)
+def test_field_filters_and_full_text_search(
+    api: httpx.Client, family: Family, params: dict[str, Any], expected: Callable[[Number], bool]
+) -> None:
+    response = list_numbers(api, value_like=family.prefix, **params)
+
+    assert response.status_code == 200, response.text
+    assert ids_of(response) == [n["id"] for n in family.numbers if expected(n)]
+
+
+def test_id_and_value_bounds_compare_as_numbers_and_digits(
+    api: httpx.Client, family: Family
+) -> None:
+    low, high = family.ids[1], family.ids[4]
+    by_id = list_numbers(api, value_like=family.prefix, id_gte=low, id_lte=high)
+    digits = sorted(digits_of(n["value"]) for n in family.numbers)
+    by_value = list_numbers(api, value_like=family.prefix, value_gte=digits[2], value_lte=digits[3])
+
+    assert ids_of(by_id) == family.ids[1:5]
+    assert sorted(digits_of(n["value"]) for n in by_value.json()) == digits[2:4]
+
+
 def test_unknown_parameters_are_ignored(api: httpx.Client, family: Family) -> None:
     response = list_numbers(api, value_like=family.prefix, _embed="x", color="red", price="1")
 
@@ -410,20 +532,24 @@ def test_unknown_parameters_are_ignored(api: httpx.Client, family: Family) -> No
     [
         ({"_page": "0"}, "_page"),
         ({"_page": "-1"}, "_page"),
-        ({"page": "abc"}, "page"),
+        ({"_page": "abc"}, "_page"),
         ({"_page": "1.5"}, "_page"),
         ({"_limit": "0"}, "_limit"),
         ({"_limit": "5000"}, "_limit"),
         ({"_limit": "1001"}, "_limit"),
-        ({"perPage": "many"}, "perPage"),
+        ({"_start": "-1"}, "_start"),
+        ({"_end": "many"}, "_end"),
+        ({"_start": "0", "_end": "1001"}, "_end"),
         ({"_sort": "price"}, "_sort"),
-        ({"sort": "id,created_at"}, "sort"),
+        ({"_sort": "id,created_at"}, "_sort"),
         ({"_order": "up"}, "_order"),
-        ({"_order": "desc", "order": "sideways"}, "order"),
-        ({"order": "sideways"}, "order"),
+        ({"_order": "desc,sideways"}, "_order"),
         ({"value_like": "abc"}, "value_like"),
-        ({"value_like": ""}, "value_like"),
-        ({"q": "+"}, "q"),
+        ({"value": "abc"}, "value"),
+        ({"id": "one"}, "id"),
+        ({"id_lte": "99999999999"}, "id_lte"),
+        ({"monthyPrice_like": "3"}, "monthyPrice_like"),
+        ({"_cursor": "", "_page": "2"}, "_cursor"),
         ({"monthyPrice_gte": "abc"}, "monthyPrice_gte"),
         ({"monthyPrice_lte": "1e2"}, "monthyPrice_lte"),
         ({"setupPrice_gte": "-1"}, "setupPrice_gte"),
@@ -442,7 +568,7 @@ def test_invalid_parameter_is_400_naming_it(
 @pytest.mark.parametrize(
     ("params", "accepted"),
     [
-        ({"_limit": "5000"}, ["1000"]),
+        ({"_limit": "5000"}, ["1 to 1000"]),
         ({"_sort": "price"}, ["id", "value", "monthyPrice", "setupPrice", "currency"]),
         ({"_order": "up"}, ["asc", "desc"]),
     ],

@@ -49,6 +49,7 @@ def test_if_none_match_with_the_current_etag_is_304(api: httpx.Client, form: str
 
     assert response.status_code == 304
     assert response.content == b""
+    assert "content-type" not in response.headers
     assert response.headers["etag"] == etag
 
 
@@ -260,15 +261,44 @@ def test_patch_to_digits_held_by_another_number_is_409(api: httpx.Client) -> Non
 # --- DELETE ----------------------------------------------------------------------------------
 
 
-def test_delete_is_204_with_an_empty_body_then_404(api: httpx.Client) -> None:
+# Changed by issue 9: DELETE answered 204; json-server answers 200 with a JSON body, and
+# react-admin reads the deleted record from it.
+def test_delete_is_200_with_the_deleted_number_then_404(api: httpx.Client) -> None:
     number = create_number(api)
 
     response = api.delete(f"/numbers/{number['id']}")
 
-    assert response.status_code == 204
-    assert response.content == b""
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == number
     expect_problem(api.get(f"/numbers/{number['id']}"), 404)
     expect_problem(api.delete(f"/numbers/{number['id']}"), 404)
+
+
+@pytest.mark.parametrize(
+    "prefer", ["return=minimal", "respond-async, return=minimal", "RETURN=minimal; x=1"]
+)
+def test_delete_preferring_a_minimal_return_is_204_without_body_or_content_type(
+    api: httpx.Client, prefer: str
+) -> None:
+    number = create_number(api)
+
+    response = api.delete(f"/numbers/{number['id']}", headers={"Prefer": prefer})
+
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "content-type" not in response.headers
+    assert response.headers["preference-applied"] == "return=minimal"
+    expect_problem(api.get(f"/numbers/{number['id']}"), 404)
+
+
+def test_delete_preferring_a_full_representation_is_200(api: httpx.Client) -> None:
+    number = create_number(api)
+
+    response = api.delete(f"/numbers/{number['id']}", headers={"Prefer": "return=representation"})
+
+    assert response.status_code == 200
+    assert response.json() == number
 
 
 def test_deleted_numbers_digits_can_be_sold_again(api: httpx.Client) -> None:
@@ -315,7 +345,7 @@ def test_write_with_a_matching_if_match_succeeds(
 
     response = _write(api, method, number["id"], header)
 
-    assert response.status_code == (204 if method == "DELETE" else 200), response.text
+    assert response.status_code == 200, response.text
     if method != "DELETE":
         assert response.headers["etag"] != etag
 

@@ -48,16 +48,16 @@ CASES: dict[int, RawRequest] = {
 
 @pytest.mark.parametrize("status", sorted(CASES))
 def test_status_line_carries_the_reason_phrase(
-    api: httpx.Client, api_url: str, token: str, status: int
+    api: httpx.Client, served_url: str, token: str, status: int
 ) -> None:
     raw_request = CASES[status](api, {"Authorization": f"Bearer {token}"})
 
-    assert status_line(exchange(api_url, raw_request)) == _expected(status)
+    assert status_line(exchange(served_url, raw_request)) == _expected(status)
 
 
-def test_the_servers_own_error_carries_the_reason_phrase(api_url: str) -> None:
+def test_the_servers_own_error_carries_the_reason_phrase(served_url: str) -> None:
     # A request line no parser accepts is answered by the server, before the app sees it.
-    response = exchange(api_url, b"NOT HTTP AT ALL\r\n\r\n")
+    response = exchange(served_url, b"NOT HTTP AT ALL\r\n\r\n")
 
     assert status_line(response) == _expected(400)
 

@@ -20,7 +20,7 @@ def main() -> int:
     except SettingsError as error:
         print(f"service: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     upgrade_database(settings)
     try:
         bootstrap_supervisor(settings)

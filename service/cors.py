@@ -10,8 +10,10 @@ from flask import Flask, Response, request
 
 ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOWED_HEADERS = "Content-Type, Authorization, If-Match, If-None-Match, X-Request-ID"
+#: Every response header a browser client reads (fetch hides the others from scripts).
 EXPOSED_HEADERS = (
-    "X-Total-Count, X-Total-Count-Exact, Link, ETag, Location, X-Request-ID, Retry-After"
+    "X-Total-Count, X-Total-Count-Exact, Link, Location, ETag, X-Request-ID, Retry-After, "
+    "WWW-Authenticate, Preference-Applied"
 )
 PREFLIGHT_MAX_AGE = "600"
 

@@ -12,7 +12,7 @@ from flask import Flask, current_app, g, request
 
 from service.asgi_adapter import AsgiAdapter
 from service.greenlet_bridge import await_, run_in_greenlet
-from service.logs import RequestIdFilter
+from service.logs import RequestContextFilter
 from unit_tests.asgi_client import call
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -69,7 +69,7 @@ def test_exception_raised_in_a_view_is_a_logged_problem_500(
     async def boom_view() -> None:
         raise RuntimeError("secret internal detail")
 
-    caplog.handler.addFilter(RequestIdFilter())  # as configure_logging() installs it
+    caplog.handler.addFilter(RequestContextFilter())  # as configure_logging() installs it
     with caplog.at_level(logging.ERROR):
         reply, _ = run(call(asgi, path="/t/boom", headers=[("X-Request-ID", "req-1")]))
     assert reply.status == 500

@@ -80,3 +80,12 @@ def test_request_deadlines_and_admission_are_read() -> None:
 def test_bad_deadline_or_admission_values_are_refused(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_production_needs_the_host_names_it_answers_to() -> None:
+    with pytest.raises(SettingsError, match="TRUSTED_HOSTS is required"):
+        Settings.from_env({"APP_ENV": "production", "SECRET_KEY": "k" * 40})
+    settings = Settings.from_env(
+        {"APP_ENV": "production", "SECRET_KEY": "k" * 40, "TRUSTED_HOSTS": "api.example, .corp"}
+    )
+    assert settings.trusted_hosts == ("api.example", ".corp")

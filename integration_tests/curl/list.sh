@@ -7,8 +7,11 @@ login
 call 200 GET '/numbers?_page=2&_limit=5&_sort=monthyPrice,value&_order=asc,desc&currency=U$&currency=R$&value_like=55'
 echo "matching numbers: $(header X-Total-Count)"
 
-# The readable aliases and a price range.
-call 200 GET '/numbers?page=1&perPage=3&sort=setupPrice&order=desc&monthyPrice_gte=0.50&monthyPrice_lte=2.00'
+# As react-admin asks: rows 0 to 9 by setup price, descending, with a price range and a search.
+call 200 GET '/numbers?_start=0&_end=10&_sort=setupPrice&_order=DESC&monthyPrice_gte=0.50&monthyPrice_lte=2.00&q=u'
+
+# react-admin's getMany: exactly these ids.
+call 200 GET '/numbers?id=1&id=2&id=3'
 
 # An invalid parameter is a 400 naming it.
 call 400 GET '/numbers?_limit=5000'

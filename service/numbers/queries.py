@@ -7,24 +7,60 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Row, and_, delete, false, func, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import MAX_ID, Number, numbers_total
+from service.models import MAX_ID, Number, amount_text, numbers_total
 from service.numbers.cursor import OrderBy
-from service.numbers.listing import ListQuery
+from service.numbers.fields import FIELDS, Match
+from service.numbers.listing import Filter, ListQuery, Op
 from service.numbers.validation import NumberFields
+from service.phone import digits_of
 
 
-def _filters(query: ListQuery) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if query.digits:
-        conditions.append(Number.digits.contains(query.digits, autoescape=True))
-    if query.currencies is not None:
-        conditions.append(Number.currency.in_(query.currencies))
-    for attribute, op, amount in query.price_bounds:
-        column = getattr(Number, attribute)
-        conditions.append(column >= amount if op == "gte" else column <= amount)
+def _matches(match: Match, column: ColumnElement[Any], text: str) -> ColumnElement[bool] | None:
+    """``column`` matches the search ``text`` (None when nothing can match it)."""
+    if match is Match.DIGITS:
+        digits = digits_of(text)
+        return column.contains(digits, autoescape=True) if digits else None
+    if "\x00" in text:  # no stored text has one; PostgreSQL cannot even take it as a parameter
+        return None
+    if match is Match.CASELESS:
+        return column.icontains(text, autoescape=True)
+    return amount_text(column).contains(text, autoescape=True)
+
+
+def _condition(filter_: Filter) -> ColumnElement[bool]:
+    column: ColumnElement[Any] = _NUMBERS.c[filter_.field.column]
+    values = filter_.values
+    if filter_.op is Op.EQ:
+        return column.in_(values)
+    if filter_.op is Op.NE:
+        return column.not_in(values)
+    if filter_.op in (Op.GTE, Op.LTE):
+        bound: ColumnElement[bool] = (
+            column >= values[0] if filter_.op is Op.GTE else column <= values[0]
+        )
+        return bound
+    assert filter_.field.like is not None  # noqa: S101 - the parser allows _like only there
+    matches = _matches(filter_.field.like, column, values[0])
+    return false() if matches is None else matches
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    """json-server's ``q``: any searched field of the row matches the text."""
+    alternatives = [
+        _matches(field.search, _NUMBERS.c[field.column], text)
+        for field in FIELDS
+        if field.search is not None
+    ]
+    return or_(false(), *(a for a in alternatives if a is not None))
+
+
+def _conditions(query: ListQuery) -> list[ColumnElement[bool]]:
+    conditions = [_condition(filter_) for filter_ in query.filters]
+    if query.search is not None:
+        conditions.append(_search(query.search))
     return conditions
 
 
@@ -32,7 +68,7 @@ def _filters(query: ListQuery) -> list[ColumnElement[bool]]:
 class Page:
     """One page of numbers and what the client needs to navigate from it."""
 
-    rows: list[Number]
+    rows: list[Row[Any]]
     #: Rows matching the filters; capped at the count limit when ``exact`` is False.
     total: int
     exact: bool
@@ -49,31 +85,27 @@ class Page:
 Keys = tuple[int | str | Decimal, ...]
 
 
-def _keys(number: Number, order_by: OrderBy) -> Keys:
-    return tuple(getattr(number, attribute) for attribute, _ in order_by)
+def _keys(row: Row[Any], order_by: OrderBy) -> Keys:
+    return tuple(getattr(row, column) for column, _ in order_by)
 
 
-def _ordering(order_by: OrderBy, reverse: bool, source: Any = Number) -> list[Any]:
+def _ordering(order_by: OrderBy, reverse: bool, columns: Any) -> list[Any]:
     return [
-        _column(source, attribute).desc() if desc != reverse else _column(source, attribute).asc()
-        for attribute, desc in order_by
+        columns[column].desc() if desc != reverse else columns[column].asc()
+        for column, desc in order_by
     ]
-
-
-def _column(source: Any, attribute: str) -> Any:
-    return getattr(source, attribute) if source is Number else source.c[attribute]
 
 
 def _beyond(order_by: OrderBy, keys: Keys, reverse: bool) -> ColumnElement[bool]:
     """Rows strictly after ``keys`` in the order (before it when ``reverse``)."""
+    columns = _NUMBERS.c
     alternatives = []
-    for i, (attribute, desc) in enumerate(order_by):
-        column = getattr(Number, attribute)
-        ties = [getattr(Number, a) == k for (a, _), k in zip(order_by[:i], keys[:i], strict=True)]
-        step = column < keys[i] if desc != reverse else column > keys[i]
+    for i, (column, desc) in enumerate(order_by):
+        ties = [columns[c] == k for (c, _), k in zip(order_by[:i], keys[:i], strict=True)]
+        step = columns[column] < keys[i] if desc != reverse else columns[column] > keys[i]
         alternatives.append(and_(*ties, step))
-    first_attribute, first_desc = order_by[0]
-    first = getattr(Number, first_attribute)
+    first_column, first_desc = order_by[0]
+    first = columns[first_column]
     # Redundant with the alternatives, but it lets the database seek the sort index directly.
     seek = first <= keys[0] if first_desc != reverse else first >= keys[0]
     return and_(seek, or_(*alternatives))
@@ -108,57 +140,62 @@ class _CappedCounts:
 
 
 _capped = _CappedCounts(ttl_seconds=10)
+_NUMBERS = Number.__table__
+#: The columns a list row is rendered from.
+_LISTED = [_NUMBERS.c[field.attribute] for field in FIELDS] + [_NUMBERS.c.digits]
 
 
-async def count_matching(
-    session: AsyncSession, query: ListQuery, conditions: list[ColumnElement[bool]], limit: int
-) -> tuple[int, bool]:
-    """(how many rows match ``conditions``, whether exact): at most ``limit`` are counted."""
+def _total(
+    query: ListQuery, conditions: list[ColumnElement[bool]], limit: int
+) -> ColumnElement[Any]:
+    """How many rows match, as a scalar subquery; more than ``limit`` means "over the limit"."""
     if not conditions:  # kept exact and cheap by triggers, whatever the table's size
-        total = await session.scalar(select(numbers_total.c.total))
-        return int(total or 0), True
-    key = (query.digits, query.currencies, query.price_bounds, limit)
-    if key in _capped:
-        return limit, False
-    matching = select(Number.id).where(*conditions).limit(limit + 1).subquery()
-    counted = await session.scalar(select(func.count()).select_from(matching)) or 0
-    if counted > limit:
-        _capped.add(key)
-        return limit, False
-    return counted, True
+        return select(func.coalesce(func.sum(numbers_total.c.total), 0)).scalar_subquery()
+    if (query.filters, query.search, limit) in _capped:
+        return literal(limit + 1)
+    matching = select(_NUMBERS.c.id).where(*conditions).limit(limit + 1).subquery()
+    return select(func.count()).select_from(matching).scalar_subquery()
 
 
 async def list_numbers(session: AsyncSession, query: ListQuery, count_limit: int) -> Page:
-    """One page of the numbers matching the query, in a total order, and how many match."""
-    conditions = _filters(query)
-    total, exact = await count_matching(session, query, conditions, count_limit)
+    """One page of the numbers matching the query, in a total order, and how many match.
+
+    One statement: the count joined to the page, so an empty page still brings the count.
+    """
+    conditions = _conditions(query)
     cursor = query.cursor
     reverse = cursor is not None and cursor.position in ("before", "last")
     # Find the page's ids first (an index-only scan on PostgreSQL's covering sort indexes),
     # then read just those rows: a "deferred join".
-    sort_columns = {attribute for attribute, _ in query.order_by} | {"id"}
-    keys = select(*(getattr(Number, attribute) for attribute in sorted(sort_columns))).where(
-        *conditions
-    )
+    sort_columns = sorted({column for column, _ in query.order_by} | {"id"})
+    keys = select(*(_NUMBERS.c[column] for column in sort_columns)).where(*conditions)
     if cursor is not None and cursor.position != "last":
         keys = keys.where(_beyond(query.order_by, cursor.keys, reverse))
-    keys = keys.order_by(*_ordering(query.order_by, reverse)).limit(query.limit + 1)
+    keys = keys.order_by(*_ordering(query.order_by, reverse, _NUMBERS.c)).limit(query.limit + 1)
     if not query.keyset:
         keys = keys.offset(query.offset)
     page_keys = keys.subquery("page_keys")
+    page = select(*_LISTED).join(page_keys, _NUMBERS.c.id == page_keys.c.id).subquery("page")
+    counted = select(_total(query, conditions, count_limit).label("total")).subquery("counted")
     statement = (
-        select(Number)
-        .join(page_keys, Number.id == page_keys.c.id)
-        .order_by(*_ordering(query.order_by, reverse, page_keys))
+        select(counted.c.total, *page.c)
+        .select_from(counted.outerjoin(page, true()))
+        .order_by(*_ordering(query.order_by, reverse, page.c))
     )
-    rows = list((await session.scalars(statement)).all())
+    result = (await session.execute(statement)).all()
+    total = int(result[0].total)
+    rows = [row for row in result if row.id is not None]
+    exact = not conditions or total <= count_limit
+    if not exact:
+        _capped.add((query.filters, query.search, count_limit))
+        total = count_limit
     more = len(rows) > query.limit
     del rows[query.limit :]
     if reverse:
         rows.reverse()
         # Walking backwards: "more" is what lies before; the cursor row itself lies after.
         return Page(rows, total, exact, more, cursor is not None and cursor.position == "before")
-    started_later = query.page > 1 if not query.keyset else cursor is not None
+    started_later = query.offset > 0 if not query.keyset else cursor is not None
     return Page(rows, total, exact, started_later, more)
 
 

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from service.money import InvalidAmount, parse_amount
+from service.numbers.fields import WRITABLE, Field
 from service.payloads import JsonNumber
-from service.phone import InvalidPhoneNumber, parse_value
 from service.problems import FieldError, ValidationFailed
 
-#: Wire name -> attribute name. ``monthyPrice`` (sic) is the agreed contract with the frontend.
-WIRE_FIELDS = {
-    "value": "value",
-    "monthyPrice": "monthly_price",
-    "setupPrice": "setup_price",
-    "currency": "currency",
-}
-#: Input-only aliases (wire alias -> wire name).
-ALIASES = {"monthlyPrice": "monthyPrice"}
+_ALLOWED = ", ".join(sorted({"id", *(n for f in WRITABLE for n in (f.wire, *f.aliases))}))
 
 
 class Mode(Enum):
@@ -44,9 +34,9 @@ class NumberFields:
     def changes(self) -> dict[str, Any]:
         """The attributes that were sent, by attribute name."""
         return {
-            name: getattr(self, name)
-            for name in WIRE_FIELDS.values()
-            if getattr(self, name) is not None
+            attribute.name: getattr(self, attribute.name)
+            for attribute in fields(self)
+            if getattr(self, attribute.name) is not None
         }
 
 
@@ -57,49 +47,42 @@ def parse_number(
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError.at("", "the body must be a JSON object")])
     errors: list[FieldError] = []
-    original = body  # errors point at the member the client sent, alias or not
-    body = _resolve_aliases(body, errors)
-
-    allowed = sorted({*WIRE_FIELDS, *ALIASES, "id"})
     for name in body:
-        if name not in WIRE_FIELDS and name != "id":
-            errors.append(FieldError.member(name, f"unknown field; allowed: {', '.join(allowed)}"))
+        if name != "id" and not any(name in (f.wire, *f.aliases) for f in WRITABLE):
+            errors.append(FieldError.member(name, f"unknown field; allowed: {_ALLOWED}"))
     if mode is not Mode.CREATE and "id" in body:  # on create a client id is ignored
         _check_id(body["id"], url_id, errors)
 
     values: dict[str, Any] = {}
-    for wire, attribute in WIRE_FIELDS.items():
-        if wire not in body:
+    for field in WRITABLE:
+        sent = _sent_names(body, field, errors)
+        if not sent:
             if mode is not Mode.PATCH:
-                errors.append(FieldError.at(f"/{wire}", "is required"))
+                errors.append(FieldError.at(f"/{field.wire}", "is required"))
             continue
-        raw = body[wire]
-        sent_as = next((a for a, w in ALIASES.items() if w == wire and a in original), wire)
+        name = sent[0]  # errors point at the member the client sent, alias or not
+        raw = body[name]
         if raw is None:
-            errors.append(FieldError.at(f"/{sent_as}", "must not be null; every field is required"))
+            errors.append(FieldError.at(f"/{name}", "must not be null; every field is required"))
             continue
+        assert field.parse_body is not None  # noqa: S101 - WRITABLE holds only parseable fields
         try:
-            values[attribute] = _FIELD_PARSERS[wire](raw, currencies)
+            values[field.attribute] = field.parse_body(raw, currencies)
         except ValueError as error:
-            errors.append(FieldError.at(f"/{sent_as}", str(error)))
+            errors.append(FieldError.at(f"/{name}", str(error)))
     if errors:
         raise ValidationFailed(errors)
     return NumberFields(**values)
 
 
-def _resolve_aliases(body: Mapping[str, Any], errors: list[FieldError]) -> dict[str, Any]:
-    resolved = dict(body)
-    for alias, wire in ALIASES.items():
-        if alias not in resolved:
-            continue
-        if wire in resolved:
-            errors.append(
-                FieldError.at(f"/{alias}", f"send either {wire} or its alias {alias}, not both")
-            )
-            del resolved[alias]
-        else:
-            resolved[wire] = resolved.pop(alias)
-    return resolved
+def _sent_names(body: dict[str, Any], field: Field, errors: list[FieldError]) -> list[str]:
+    """The names under which ``field`` was sent: none, or one (the wire name or an alias)."""
+    sent = [name for name in (field.wire, *field.aliases) if name in body]
+    for alias in sent[1:]:
+        errors.append(
+            FieldError.at(f"/{alias}", f"send either {field.wire} or its alias {alias}, not both")
+        )
+    return sent[:1]
 
 
 def _check_id(raw: Any, url_id: int | None, errors: list[FieldError]) -> None:
@@ -111,29 +94,3 @@ def _check_id(raw: Any, url_id: int | None, errors: list[FieldError]) -> None:
             f"must be the number's id as in the URL ({url_id}), as an integer; or leave it out",
         )
     )
-
-
-def _parse_value(raw: Any, _currencies: tuple[str, ...]) -> str:
-    if not isinstance(raw, str) or isinstance(raw, JsonNumber):
-        raise InvalidPhoneNumber('must be a string such as "+55 84 91234-4321"')
-    return parse_value(raw)
-
-
-def _parse_price(raw: Any, _currencies: tuple[str, ...]) -> Decimal:
-    if not isinstance(raw, str):  # booleans, objects, arrays; JSON numbers are JsonNumber (a str)
-        raise InvalidAmount('must be a decimal string such as "3.40" or a JSON number')
-    return parse_amount(raw)
-
-
-def _parse_currency(raw: Any, currencies: tuple[str, ...]) -> str:
-    if not isinstance(raw, str) or isinstance(raw, JsonNumber) or raw not in currencies:
-        raise ValueError(f"must be one of: {', '.join(currencies)}")
-    return raw
-
-
-_FIELD_PARSERS = {
-    "value": _parse_value,
-    "monthyPrice": _parse_price,
-    "setupPrice": _parse_price,
-    "currency": _parse_currency,
-}

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,12 +14,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.database import session_scope
 from service.models import Number
 from service.numbers import queries
+from service.numbers.fields import render
 from service.numbers.listing import cursor_link_header, link_header, parse_list_query
-from service.numbers.serialization import etag_of, render
 from service.numbers.validation import Mode, NumberFields, parse_number
 from service.payloads import JSON, MERGE_PATCH_JSON, read_json
 from service.phone import digits_of
-from service.problems import ConcurrentUpdate, NotFound, NumberConflict, PreconditionFailed
+from service.problems import ConcurrentUpdate, NumberConflict, PreconditionFailed, ResourceNotFound
 from service.settings import current_settings
 
 bp = Blueprint("numbers", __name__, url_prefix="/numbers")
@@ -29,13 +28,18 @@ bp = Blueprint("numbers", __name__, url_prefix="/numbers")
 _WRITE_ATTEMPTS = 3
 
 
+def etag_of(number: Number) -> str:
+    """The strong entity tag of the number's current version (without quotes)."""
+    return f"{number.id}.{number.version}"
+
+
 def _read_fields(mode: Mode, number_id: int | None = None) -> NumberFields:
     accepted = (JSON, MERGE_PATCH_JSON) if mode is Mode.PATCH else (JSON,)
     return parse_number(read_json(accepted), mode, current_settings().currencies, url_id=number_id)
 
 
-def _not_found(number_id: int) -> NotFound:
-    return NotFound(f"There is no number with id {number_id}.")
+def _not_found(number_id: int) -> ResourceNotFound:
+    return ResourceNotFound(f"There is no number with id {number_id}.")
 
 
 async def _existing(session: AsyncSession, number_id: int) -> Number:
@@ -71,15 +75,18 @@ async def _unique_digits(value: str | None) -> AsyncIterator[None]:
         raise NumberConflict(value, existing) from None
 
 
-def _with_etag(number: Number, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
-    return render(number), status, {"ETag": f'"{etag_of(number)}"'}
+def _with_etag(number: Number, status: int = 200) -> Response:
+    response = jsonify(render(number))
+    response.status_code = status
+    response.set_etag(etag_of(number))
+    return response
 
 
 @bp.get("")
 async def list_numbers() -> ResponseReturnValue:
     """A page of the numbers for sale, filtered and sorted (json-server's dialect)."""
     settings = current_settings()
-    query = parse_list_query(request.args, settings.max_page_size, settings.default_page_size)
+    query = parse_list_query(request.args, settings.max_page_size)
     async with session_scope() as session:
         page = await queries.list_numbers(session, query, settings.count_limit)
     headers = {"X-Total-Count": str(page.total)}
@@ -107,9 +114,10 @@ async def create_number() -> ResponseReturnValue:
     fields = _read_fields(Mode.CREATE)
     async with _unique_digits(fields.value), session_scope() as session:
         number = await queries.add_number(session, fields)
-    body, status, headers = _with_etag(number, 201)
-    headers["Location"] = url_for(".get_number", number_id=number.id)
-    return body, status, headers
+    response = _with_etag(number, 201)
+    # Absolute, as json-server sends it (RFC 9110 allows either).
+    response.headers["Location"] = url_for(".get_number", number_id=number.id, _external=True)
+    return response
 
 
 @bp.get("/<int:number_id>")
@@ -117,10 +125,7 @@ async def get_number(number_id: int) -> ResponseReturnValue:
     """One number, with its ETag; 304 when the client's copy is current."""
     async with session_scope() as session:
         number = await _existing(session, number_id)
-    etag = etag_of(number)
-    if request.if_none_match.contains_weak(etag) or request.if_none_match.star_tag:
-        return "", 304, {"ETag": f'"{etag}"'}
-    return _with_etag(number)
+    return _with_etag(number).make_conditional(request)
 
 
 @bp.put("/<int:number_id>")
@@ -156,7 +161,7 @@ async def _update(number_id: int, fields: NumberFields) -> ResponseReturnValue:
 
 @bp.delete("/<int:number_id>")
 async def delete_number(number_id: int) -> ResponseReturnValue:
-    """Take a number off sale."""
+    """Take a number off sale; 200 with the deleted number, 204 with ``Prefer: return=minimal``."""
     async with session_scope() as session:
         number = await _existing(session, number_id)
         required_version = _check_if_match(number)
@@ -165,4 +170,15 @@ async def delete_number(number_id: int) -> ResponseReturnValue:
         if required_version is not None:
             raise PreconditionFailed(f"The number {number_id} was changed by another request.")
         raise _not_found(number_id)
-    return "", 204
+    if _prefers_minimal():
+        return "", 204, {"Preference-Applied": "return=minimal"}
+    return render(number)
+
+
+def _prefers_minimal() -> bool:
+    """Whether the client sent RFC 7240's ``Prefer: return=minimal``."""
+    preferences = ",".join(request.headers.getlist("Prefer"))
+    return any(
+        part.split(";", 1)[0].strip().replace(" ", "").lower() == "return=minimal"
+        for part in preferences.split(",")
+    )
