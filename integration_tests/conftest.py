@@ -50,9 +50,11 @@ def start_server(server_database_url: str) -> ServerFactory:
 
 
 @pytest.fixture(scope="session")
-def one_slot_server(start_server: ServerFactory) -> Iterator[RunningServer]:
-    """A server with one pooled connection (one request inside the app) and a queue of two."""
-    with start_server(env={"DB_POOL_SIZE": "1", "ADMISSION_QUEUE": "2"}) as server:
+def tight_server(start_server: ServerFactory) -> Iterator[RunningServer]:
+    """A server with tight limits: one pooled connection (one request inside the app at a time),
+    a queue of two per lane, and 2 s for a whole request body."""
+    env = {"DB_POOL_SIZE": "1", "ADMISSION_QUEUE": "2", "BODY_TIMEOUT_SECONDS": "2"}
+    with start_server(env=env) as server:
         yield server
 
 

@@ -58,9 +58,9 @@ def _login_flood(url: str) -> Iterator[list[Future[tuple[httpx.Response, float]]
 
 
 def test_liveness_answers_while_every_slot_waits_on_the_database(
-    one_slot_server: RunningServer, server_database_url: str
+    tight_server: RunningServer, server_database_url: str
 ) -> None:
-    url = one_slot_server.url
+    url = tight_server.url
     with signed_in_client(url) as api:
         auth = {"Authorization": api.headers["Authorization"]}
         with numbers_writes_blocked(server_database_url):
@@ -114,10 +114,10 @@ def _timed_during_flood(
 
 
 def test_logins_past_their_lanes_queue_are_503_with_retry_after_at_once(
-    one_slot_server: RunningServer,
+    tight_server: RunningServer,
 ) -> None:
     # Two logins hash at once and two may wait (ADMISSION_QUEUE=2); the rest are turned away.
-    with _login_flood(one_slot_server.url) as logins:
+    with _login_flood(tight_server.url) as logins:
         results = [login.result() for login in logins]
 
     turned_away = [

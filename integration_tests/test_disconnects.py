@@ -32,9 +32,9 @@ LOG_WAIT_SECONDS = 3.0
 
 
 @pytest.fixture(scope="module")
-def api(one_slot_server: RunningServer) -> Iterator[httpx.Client]:
+def api(tight_server: RunningServer) -> Iterator[httpx.Client]:
     """A supervisor's client of the one-slot server."""
-    with signed_in_client(one_slot_server.url) as client:
+    with signed_in_client(tight_server.url) as client:
         yield client
 
 
@@ -69,7 +69,7 @@ def _logged(server: RunningServer, line: str) -> None:
 
 
 def test_a_request_whose_client_resets_while_queued_is_never_run(
-    one_slot_server: RunningServer, api: httpx.Client, server_database_url: str
+    tight_server: RunningServer, api: httpx.Client, server_database_url: str
 ) -> None:
     with numbers_writes_blocked(server_database_url):
         inside, inside_digits = _post_number(api)  # takes the one slot, waits on the lock
@@ -77,7 +77,7 @@ def test_a_request_whose_client_resets_while_queued_is_never_run(
         queued, queued_digits = _post_number(api)  # waits for that slot
         time.sleep(SETTLE_SECONDS)
         reset(queued)
-        _logged(one_slot_server, "client left while queued: POST '/numbers' dropped")
+        _logged(tight_server, "client left while queued: POST '/numbers' dropped")
 
     assert status_line(read_response(inside)).startswith(b"HTTP/1.1 201")
     inside.close()
@@ -87,7 +87,7 @@ def test_a_request_whose_client_resets_while_queued_is_never_run(
 
 
 def test_a_read_whose_client_resets_is_cancelled(
-    one_slot_server: RunningServer, api: httpx.Client, server_database_url: str
+    tight_server: RunningServer, api: httpx.Client, server_database_url: str
 ) -> None:
     with numbers_writes_blocked(server_database_url):
         writer, _ = _post_number(api)  # holds the pool's one connection, waiting on the lock
@@ -95,7 +95,7 @@ def test_a_read_whose_client_resets_is_cancelled(
         reader = _send(api, request_head("GET", "/health/ready"))  # waits for that connection
         time.sleep(SETTLE_SECONDS)
         reset(reader)
-        _logged(one_slot_server, "client left: GET '/health/ready' cancelled")
+        _logged(tight_server, "client left: GET '/health/ready' cancelled")
 
     assert status_line(read_response(writer)).startswith(b"HTTP/1.1 201")
     writer.close()
@@ -103,12 +103,12 @@ def test_a_read_whose_client_resets_is_cancelled(
 
 
 def test_a_write_whose_client_resets_runs_to_its_end(
-    one_slot_server: RunningServer, api: httpx.Client, server_database_url: str
+    tight_server: RunningServer, api: httpx.Client, server_database_url: str
 ) -> None:
     with numbers_writes_blocked(server_database_url):
         writer, digits = _post_number(api)
         time.sleep(SETTLE_SECONDS)
         reset(writer)
-        _logged(one_slot_server, "client left: POST '/numbers' runs to its end")
+        _logged(tight_server, "client left: POST '/numbers' runs to its end")
 
     _wait_for(lambda: _stored(api, digits) == 1, "the write is committed")

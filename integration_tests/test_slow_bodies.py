@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from integration_tests.api_client import PROBLEM_JSON, number_body
-from integration_tests.conftest import ServerFactory
 from integration_tests.raw_http import (
     body,
     connect,
@@ -25,14 +21,8 @@ from integration_tests.raw_http import (
 )
 from integration_tests.server import ADMIN, RunningServer, login
 
-BODY_TIMEOUT_SECONDS = 2.0
+BODY_TIMEOUT_SECONDS = 2.0  # the tight server's BODY_TIMEOUT_SECONDS
 BYTE_EVERY_SECONDS = 0.25  # far apart for a body, yet each read comes well within a second
-
-
-@pytest.fixture(scope="module")
-def server(start_server: ServerFactory) -> Iterator[RunningServer]:
-    with start_server(env={"BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_SECONDS)}) as running:
-        yield running
 
 
 def _post_head(server: RunningServer, content: bytes) -> bytes:
@@ -41,10 +31,10 @@ def _post_head(server: RunningServer, content: bytes) -> bytes:
     return request_head("POST", "/numbers", headers, content_length=len(content))
 
 
-def test_a_trickled_body_is_408_once_its_deadline_passes(server: RunningServer) -> None:
+def test_a_trickled_body_is_408_once_its_deadline_passes(tight_server: RunningServer) -> None:
     content = json.dumps(number_body()).encode()
-    with connect(server.url) as sock:
-        sock.sendall(_post_head(server, content))
+    with connect(tight_server.url) as sock:
+        sock.sendall(_post_head(tight_server, content))
         started = time.monotonic()
         sent = trickle(sock, content, BYTE_EVERY_SECONDS, for_seconds=BODY_TIMEOUT_SECONDS * 4)
         response = read_response(sock)  # and the server closes the connection
@@ -57,11 +47,13 @@ def test_a_trickled_body_is_408_once_its_deadline_passes(server: RunningServer) 
     assert sent < len(content)
 
 
-def test_a_slow_body_that_arrives_within_its_deadline_is_served(server: RunningServer) -> None:
+def test_a_slow_body_that_arrives_within_its_deadline_is_served(
+    tight_server: RunningServer,
+) -> None:
     content = json.dumps(number_body()).encode()
     every = BODY_TIMEOUT_SECONDS / len(content) / 4
-    with connect(server.url) as sock:
-        sock.sendall(_post_head(server, content))
+    with connect(tight_server.url) as sock:
+        sock.sendall(_post_head(tight_server, content))
         assert trickle(sock, content, every, for_seconds=BODY_TIMEOUT_SECONDS) == len(content)
         response = read_response(sock)
 
