@@ -11,7 +11,23 @@ BENCH_ARGS ?=
 SCENARIO ?= get_one
 PROFILE_DIR ?= build/profiles
 
-.PHONY: bench bench-smoke profile
+.PHONY: test lint openapi bench bench-smoke profile
+
+# The test suite: on TEST_DATABASE_URL (a fresh PostgreSQL database) when set, else on SQLite.
+# PYTEST_ARGS adds options: make test PYTEST_ARGS="-k list -x".
+PYTEST_ARGS ?=
+test:
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# Style, formatting and types, exactly as CI checks them.
+lint:
+	$(PYTHON) -m ruff check service unit_tests integration_tests
+	$(PYTHON) -m ruff format --check service unit_tests integration_tests
+	$(PYTHON) -m mypy
+
+# service/openapi.json from its hand-written source service/openapi.yaml.
+openapi:
+	$(PYTHON) -m unit_tests.openapi_document
 
 bench:
 	$(PYTHON) -m integration_tests.load $(BENCH_ARGS)
