@@ -21,8 +21,8 @@ from sqlalchemy.dialects.postgresql.asyncpg import (
     AsyncAdapt_asyncpg_dbapi,
 )
 
+from service.asgi_adapter import AsgiAdapter
 from service.auth import public
-from service.bridge import AsgiBridge
 from service.database import is_outage, refuses_writes
 from service.problems import database_accepts_writes
 from unit_tests.asgi_client import Reply, call
@@ -192,7 +192,7 @@ def test_sqlite_missing_table_is_a_bug(sqlite_path: Path) -> None:
 
 
 @pytest.fixture
-def raising(app: Flask, asgi: AsgiBridge, run: Run) -> Raise:
+def raising(app: Flask, asgi: AsgiAdapter, run: Run) -> Raise:
     """Make ``GET /raise`` raise the given error; return the app's reply, through the bridge."""
     errors: list[BaseException] = []
 
