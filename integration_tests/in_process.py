@@ -76,7 +76,7 @@ class InProcessApp:
         self._to_app, self._from_app = asyncio.Queue(), asyncio.Queue()
         scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}}
         self._lifespan = asyncio.ensure_future(
-            self.asgi(scope, self._to_app.get, self._from_app.put)  # type: ignore[arg-type]
+            self.asgi(scope, self._to_app.get, self._from_app.put)
         )
         await self._lifespan_event("startup")
 

@@ -123,7 +123,7 @@ def test_everything_on_one_page_has_no_link(api: httpx.Client, family: Family) -
 def test_head_on_the_list_has_the_headers_of_get_and_no_body(
     api: httpx.Client, family: Family
 ) -> None:
-    params = {"value_like": family.prefix, "_limit": 2, "_page": 2}
+    params: dict[str, str | int] = {"value_like": family.prefix, "_limit": 2, "_page": 2}
 
     get = api.get("/numbers", params=params)
     head = api.head("/numbers", params=params)
@@ -157,7 +157,7 @@ def test_page_past_the_end_is_200_and_empty(api: httpx.Client, family: Family) -
 
 def test_link_keeps_every_parameter_under_the_names_sent(api: httpx.Client, family: Family) -> None:
     api_url = str(api.base_url)
-    sent = [
+    sent: list[tuple[str, str | int | float | bool | None]] = [
         ("value_like", family.prefix),
         ("currency", "USD"),
         ("currency", "EUR"),

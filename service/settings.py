@@ -47,6 +47,9 @@ class Settings:
     trusted_proxies: int = 0
     db_pool_size: int = 10
     db_timeout_seconds: float = 5.0
+    body_timeout_seconds: float = 15.0
+    admission_queue: int = 100
+    admission_wait_seconds: float = 10.0
     secret_key: str = field(default=DEVELOPMENT_SECRET_KEY, repr=False)
     token_ttl_seconds: int = 8 * 3600  # a working day
     user_cache_seconds: int = 60
@@ -87,6 +90,13 @@ class Settings:
             trusted_proxies=reader.integer("TRUSTED_PROXIES", defaults.trusted_proxies, 0, 5),
             db_pool_size=reader.integer("DB_POOL_SIZE", defaults.db_pool_size, 1, 100),
             db_timeout_seconds=reader.number("DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds),
+            body_timeout_seconds=reader.number(
+                "BODY_TIMEOUT_SECONDS", defaults.body_timeout_seconds
+            ),
+            admission_queue=reader.integer("ADMISSION_QUEUE", defaults.admission_queue, 0, 10_000),
+            admission_wait_seconds=reader.number(
+                "ADMISSION_WAIT_SECONDS", defaults.admission_wait_seconds
+            ),
             secret_key=env.get("SECRET_KEY") or defaults.secret_key,
             token_ttl_seconds=reader.integer(
                 "TOKEN_TTL_SECONDS", defaults.token_ttl_seconds, 1, 7 * 24 * 3600
