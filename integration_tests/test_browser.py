@@ -34,13 +34,14 @@ APP_DIR = Path(__file__).with_name("browser")
 BUILD = APP_DIR / "dist"
 CHROMIUM = Path("/usr/bin/chromium")
 SCRIPT_TIMEOUT_SECONDS = 240
-#: The currencies of the seeded rows, by ``id % 7`` (EUR and BRL are searched and filtered for).
+#: The seeded rows' currencies, in turn.
 CURRENCIES = ("U$", "EUR", "R$", "USD", "BRL", "U$", "R$")
 
 
 def seed_rows(count: int = 37) -> list[dict[str, str]]:
-    """``count`` numbers: every 5th under +55 84, distinct monthly prices that sort differently
-    as text and as numbers, and a few EUR and BRL ones."""
+    """The numbers the test creates, in order: ids 1 to ``count`` on its fresh database."""
+    # Every 5th under +55 84 (the digit search), a few EUR (the letter search) and BRL (the
+    # filter, the edit), and distinct monthly prices whose text order is not their numeric order.
     return [
         {
             "value": f"+55 {84 if i % 5 == 0 else 11} 9{i:04d}-{7000 + i}",
@@ -94,6 +95,8 @@ class _AppHandler(SimpleHTTPRequestHandler):
 @contextmanager
 def serve_app() -> Iterator[tuple[str, type[_AppHandler]]]:
     """Serve the build on a free loopback port; yield its origin and the handler to configure."""
+    # A handler class of its own: the API's URL is filled in once the API is up, and the API
+    # starts after this server, as it must know the app's origin (CORS_ORIGINS).
     handler = type("ConfiguredAppHandler", (_AppHandler,), {})
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(BUILD)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)

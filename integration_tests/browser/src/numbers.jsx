@@ -48,7 +48,7 @@ const BulkActions = () => (
   </>
 );
 
-const NumberColumns = () => [
+const numberColumns = [
   <TextField key="id" source="id" />,
   <TextField key="value" source="value" />,
   <TextField key="monthyPrice" source="monthyPrice" label="Monthly price" />,
@@ -64,7 +64,7 @@ export const NumberList = () => (
     sort={{ field: "id", order: "ASC" }}
   >
     <Datagrid rowClick="edit" bulkActionButtons={<BulkActions />}>
-      {NumberColumns()}
+      {numberColumns}
     </Datagrid>
   </List>
 );
@@ -107,7 +107,7 @@ export const PinnedNumbers = () => {
           reference="numbers"
         >
           <Datagrid bulkActionButtons={false} rowClick="edit">
-            {NumberColumns()}
+            {numberColumns}
           </Datagrid>
         </ReferenceArrayField>
       )}
