@@ -11,10 +11,10 @@ leave a connection unusable (it is discarded, never handed back to the pool).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from flask import Flask, current_app
@@ -22,6 +22,7 @@ from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -29,6 +30,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from service.settings import Settings
+
+T = TypeVar("T")
 
 _EXTENSION = "database"
 
@@ -135,6 +138,29 @@ async def session_scope() -> AsyncIterator[AsyncSession]:
     """One session and one transaction: commit on success, roll back on any error."""
     async with current_database().sessions.begin() as session:
         yield session
+
+
+async def read(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run the read ``work`` on a pooled connection in autocommit, and return what it returns.
+
+    No transaction is opened: one statement is one round trip (no BEGIN, no COMMIT, and no
+    ROLLBACK when the connection goes back to the pool). A read is safe to repeat, so when the
+    connection it got turns out broken (the database restarted since it was pooled), the broken
+    pool is discarded and ``work`` runs once more on a fresh connection; if the database is
+    really gone, that one fails to connect and the request is a 503.
+    """
+    try:
+        return await _read_once(work)
+    except sa_exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+    return await _read_once(work)
+
+
+async def _read_once(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    async with current_database().engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await work(connection)
 
 
 async def probe() -> None:
