@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import Flask
+
 from service.asgi_adapter import AsgiAdapter, Message
 
 
@@ -101,3 +103,19 @@ async def call(
 
     await app(scope(method, path, query, headers), receive, send)
     return reply, received
+
+
+def add_slow_route(app: Flask, events: list[str]) -> None:
+    """``GET /t/slow``: a view that sleeps 10 s; ``events`` records its unwinding and teardown."""
+
+    @app.get("/t/slow")
+    async def slow_view() -> str:
+        try:
+            await asyncio.sleep(10)
+        finally:
+            events.append("view unwound")
+        return "never"
+
+    @app.teardown_request
+    def teardown(_error: BaseException | None) -> None:
+        events.append("teardown")

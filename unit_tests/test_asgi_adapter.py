@@ -12,7 +12,7 @@ from flask import Flask, request
 from service.admission import Lane
 from service.asgi_adapter import MAX_DRAIN_BYTES, AsgiAdapter, Message, build_environ
 from service.settings import MAX_BODY_BYTES
-from unit_tests.asgi_client import call, scope
+from unit_tests.asgi_client import add_slow_route, call, scope
 from unit_tests.auth_fixtures import SignedInAdapter, sign_in
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -395,17 +395,7 @@ def test_a_request_whose_client_left_while_queued_is_dropped(app: Flask, run: Ru
 def test_a_read_in_progress_is_cancelled_when_its_client_leaves(app: Flask, run: Run) -> None:
     events: list[str] = []
 
-    @app.get("/t/slow")
-    async def slow_view() -> str:
-        try:
-            await asyncio.sleep(10)
-        finally:
-            events.append("view unwound")
-        return "never"
-
-    @app.teardown_request
-    def teardown(_error: BaseException | None) -> None:
-        events.append("teardown")
+    add_slow_route(app, events)
 
     lane = Lane(concurrency=1, queue_limit=1, wait_seconds=5)
     adapter = _adapter(app, default_lane=lane)

@@ -14,7 +14,7 @@ from flask import Flask, current_app, g, request
 from service.asgi_adapter import AsgiAdapter
 from service.greenlet_bridge import await_, run_in_greenlet
 from service.logs import RequestContextFilter
-from unit_tests.asgi_client import call
+from unit_tests.asgi_client import add_slow_route, call
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -122,17 +122,7 @@ def test_cancelled_request_unwinds_flask_and_the_view(
 ) -> None:
     events: list[str] = []
 
-    @app.get("/t/slow")
-    async def slow_view() -> str:
-        try:
-            await asyncio.sleep(10)
-        finally:
-            events.append("view unwound")
-        return "never"
-
-    @app.teardown_request
-    def teardown(_error: BaseException | None) -> None:
-        events.append("teardown")
+    add_slow_route(app, events)
 
     async def cancel_it() -> None:
         task = asyncio.ensure_future(call(asgi, path="/t/slow"))
