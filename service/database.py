@@ -6,6 +6,7 @@ own event loop, and disposed at shutdown: asyncpg connections belong to the loop
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -61,8 +62,21 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "timeout": timeout,  # connect
             "command_timeout": timeout * 2,  # client-side statement timeout
             "server_settings": {"application_name": "telecom-numbers"},
+            **_statement_cache_args(settings.db_statement_cache_size),
         },
     )
+
+
+def _statement_cache_args(size: int) -> dict[str, Any]:
+    if size:
+        return {"statement_cache_size": size}
+    # Behind PgBouncer's transaction pooling a named prepared statement may meet another
+    # server connection: no cache in asyncpg nor in SQLAlchemy's dialect, and unique names.
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
+    }
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

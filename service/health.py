@@ -5,11 +5,24 @@ from __future__ import annotations
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
-from service import database
+from service import database, serving
 from service.auth import public
-from service.problems import DATABASE_DOWN_ERRORS, DatabaseUnavailable
+from service.problems import DATABASE_DOWN_ERRORS, DatabaseUnavailable, Problem
 
 bp = Blueprint("health", __name__, url_prefix="/health")
+
+
+class Draining(Problem):
+    """This server is shutting down (503): a load balancer should send requests elsewhere."""
+
+    status = 503
+    type_slug = "draining"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This server is shutting down; other replicas take new requests.",
+            headers={"Retry-After": "1"},
+        )
 
 
 @bp.get("/live")
@@ -22,7 +35,9 @@ async def live() -> ResponseReturnValue:
 @bp.get("/ready")
 @public
 async def ready() -> ResponseReturnValue:
-    """The service can reach its database."""
+    """The service can reach its database and is not shutting down."""
+    if serving.is_draining():
+        raise Draining()
     try:
         await database.ping()
     except DATABASE_DOWN_ERRORS:
