@@ -125,7 +125,7 @@ print(f"ok: only nginx is published; {replicas} replicas hold at most {pools} of
     (cd "$repo" && "$compose_125" config) | "$tools/compose-1.25.5/bin/python" -c '
 import sys, yaml
 (port,) = yaml.safe_load(sys.stdin)["services"]["api"]["ports"]
-published = port if isinstance(port, str) else f"{port.get(\"host_ip\")}:{port[\"published\"]}"
+published = port if isinstance(port, str) else "%s:%s" % (port.get("host_ip"), port["published"])
 assert published.startswith("127.0.0.1:"), published
 print(f"ok: {published}")
 '
