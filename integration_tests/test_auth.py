@@ -1,7 +1,7 @@
-"""Authentication and roles over HTTP, against real servers (one worker, and two for the throttle).
+"""Authentication and roles, in process, and against a real server with two workers (throttle).
 
-This module starts its own servers because it needs settings of its own: a one-second user
-cache (so revocation is observable quickly) and a short throttle window. It knows the servers'
+This module starts its own apps because it needs settings of its own: a one-second user
+cache (so revocation is observable quickly) and a short throttle window. It knows the apps'
 SECRET_KEY (to forge an expired token) and database (to drive the ``users`` CLI as an operator
 would).
 Every test makes its own users, so none depends on another.
@@ -19,8 +19,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from integration_tests.conftest import ServerFactory
-from integration_tests.server import ADMIN, SECRET_KEY, RunningServer
+from integration_tests.conftest import AppFactory, ServerFactory
+from integration_tests.in_process import InProcessApp, app_settings
+from integration_tests.server import ADMIN, SECRET_KEY
+from service import create_app
 from service.auth.tokens import issue_token, read_token
 from service.models import Role
 
@@ -30,20 +32,30 @@ THROTTLE_WINDOW = 8  # long enough for slow hashing on a busy CI machine
 
 
 @pytest.fixture(scope="module")
-def server(start_server: ServerFactory) -> Iterator[RunningServer]:
-    """A server of this module's own: a one-second user cache makes revocation observable."""
-    with start_server(env={"USER_CACHE_SECONDS": str(CACHE_SECONDS)}) as running:
+def app(in_process: AppFactory) -> Iterator[InProcessApp]:
+    """An app of this module's own: a one-second user cache makes revocation observable."""
+    with in_process(env={"USER_CACHE_SECONDS": str(CACHE_SECONDS)}) as running:
         yield running
 
 
 @pytest.fixture
-def api(server: RunningServer) -> Iterator[httpx.Client]:
+def api(app: InProcessApp) -> Iterator[httpx.Client]:
     """A client without credentials (each test logs in as it needs)."""
-    with httpx.Client(base_url=server.url, timeout=30) as client:
+    with app.client() as client:
         yield client
 
 
 def users_cli(database_url: str, *args: str, password: str | None = None) -> str:
+    """Run the ``flask --app service users ARGS`` command in process; the password on stdin."""
+    app = create_app(app_settings(database_url))
+    result = app.test_cli_runner().invoke(
+        args=["users", *args], input=(password + "\n") if password is not None else ""
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def users_cli_process(database_url: str, *args: str, password: str | None = None) -> str:
     """Run ``flask --app service users ARGS`` as an operator would; the password on stdin."""
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "service", "users", *args],
@@ -117,13 +129,13 @@ def test_wrong_username_and_wrong_password_get_the_same_401(
 
 
 def test_logins_are_logged_without_the_password(
-    api: httpx.Client, server: RunningServer, server_database_url: str
+    api: httpx.Client, server_database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     username, password = new_user(server_database_url, Role.VIEWER)
-    login(api, username, "wrong-" + password)
-    token_for(api, username, password)
-    time.sleep(0.2)
-    log = server.output()
+    with caplog.at_level("INFO"):
+        login(api, username, "wrong-" + password)
+        token_for(api, username, password)
+    log = caplog.text
     assert f"login failed for username {username!r}" in log
     assert f"login succeeded for user {username!r}" in log
     assert password not in log
@@ -209,7 +221,8 @@ def test_a_role_change_reaches_issued_tokens_within_the_cache_window(
     username, password = new_user(server_database_url, Role.SUPERVISOR)
     token = token_for(api, username, password)
     users_cli(server_database_url, "set-role", username, "viewer")
-    wait_for_status(api, token, 403, method="DELETE")
+    # POST, not DELETE /numbers: a method no route has is 405 for everyone (issue 11 item 16).
+    wait_for_status(api, token, 403, method="POST")
 
 
 def test_set_password_replaces_the_old_one(api: httpx.Client, server_database_url: str) -> None:
@@ -219,9 +232,69 @@ def test_set_password_replaces_the_old_one(api: httpx.Client, server_database_ur
     assert login(api, username, "a-brand-new-password").status_code == 200
 
 
+def test_a_password_change_voids_the_tokens_issued_before_it(
+    api: httpx.Client, server_database_url: str
+) -> None:
+    username, password = new_user(server_database_url, Role.SUPERVISOR)
+    old = token_for(api, username, password)
+    assert api.get("/numbers", headers=bearer(old)).status_code == 200
+
+    users_cli(server_database_url, "set-password", username, password="a-brand-new-password")
+
+    wait_for_status(api, old, 401)
+    new = token_for(api, username, "a-brand-new-password")
+    assert api.get("/numbers", headers=bearer(new)).status_code == 200
+
+
+def test_tokens_from_before_a_deactivation_stay_void_after_reactivation(
+    api: httpx.Client, server_database_url: str
+) -> None:
+    username, password = new_user(server_database_url, Role.VIEWER)
+    old = token_for(api, username, password)
+    users_cli(server_database_url, "deactivate", username)
+    wait_for_status(api, old, 401)
+
+    users_cli(server_database_url, "activate", username)
+    time.sleep(CACHE_SECONDS + 0.2)
+
+    assert api.get("/numbers", headers=bearer(old)).status_code == 401
+    assert (
+        api.get("/numbers", headers=bearer(token_for(api, username, password))).status_code == 200
+    )
+
+
+@pytest.fixture(scope="module")
+def behind_a_proxy(in_process: AppFactory) -> Iterator[InProcessApp]:
+    """An app behind one trusted proxy, so X-Forwarded-For names the client; 3 failures max."""
+    env = {"TRUSTED_PROXIES": "1", "LOGIN_MAX_FAILURES": str(THROTTLE_FAILURES)}
+    with in_process(env=env) as app:
+        yield app
+
+
+def login_from(app: InProcessApp, address: str, username: str, password: str) -> httpx.Response:
+    with app.client(headers={"X-Forwarded-For": address}) as client:
+        return login(client, username, password)
+
+
+def test_a_guessing_client_is_throttled_and_the_owner_elsewhere_logs_in(
+    behind_a_proxy: InProcessApp, server_database_url: str
+) -> None:
+    username, password = new_user(server_database_url, Role.SUPERVISOR)
+    for _ in range(THROTTLE_FAILURES):
+        assert login_from(behind_a_proxy, "203.0.113.7", username, "guess").status_code == 401
+
+    attacker = login_from(behind_a_proxy, "203.0.113.7", username, password)
+    owner = login_from(behind_a_proxy, "198.51.100.20", username, password)
+
+    assert attacker.status_code == 429, attacker.text  # even with the right password
+    assert int(attacker.headers["retry-after"]) >= 1
+    assert owner.status_code == 200, owner.text
+
+
 def test_users_list_shows_roles_and_state(server_database_url: str) -> None:
     username, _ = new_user(server_database_url, Role.VIEWER)
-    line = next(x for x in users_cli(server_database_url, "list").splitlines() if username in x)
+    listed = users_cli_process(server_database_url, "list")  # the real command, end to end
+    line = next(x for x in listed.splitlines() if username in x)
     assert "viewer" in line and "yes" in line
 
 
@@ -271,3 +344,22 @@ def test_the_throttle_holds_across_two_workers(
         assert fresh_login(two_workers.url, *ADMIN).status_code == 200
         time.sleep(int(blocked[-1].headers["retry-after"]) + 0.5)
         assert fresh_login(two_workers.url, username, password).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"username": 1, "password": "admin-password"}', id="a number as username"),
+        pytest.param(b'{"username": "\\ud800", "password": "x"}', id="lone surrogate username"),
+        pytest.param(b'{"username": "admin", "password": "\\udfff"}', id="lone surrogate password"),
+        pytest.param(
+            ('{"username": "' + "\u0130" * 40 + '", "password": "x"}').encode(), id="İ x 40"
+        ),
+        pytest.param(b'{"username": "ad\\u0000min", "password": "x"}', id="NUL in username"),
+    ],
+)
+def test_any_login_text_is_a_422_never_a_server_error(api: httpx.Client, body: bytes) -> None:
+    response = api.post("/auth/token", content=body, headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"

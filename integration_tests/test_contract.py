@@ -18,7 +18,7 @@ RUN_TIMEOUT_SECONDS = 540
 
 
 @pytest.mark.timeout(RUN_TIMEOUT_SECONDS + 30)
-def test_api_conforms_to_its_openapi_document(api_url: str, token: str) -> None:
+def test_api_conforms_to_its_openapi_document(served_url: str, token: str) -> None:
     command = [
         sys.executable,
         "-c",
@@ -33,7 +33,7 @@ def test_api_conforms_to_its_openapi_document(api_url: str, token: str) -> None:
         # sends requests without it and with a wrong one.
         "--header",
         f"Authorization: Bearer {token}",
-        f"{api_url}/openapi.json",
+        f"{served_url}/openapi.json",
     ]
     result = subprocess.run(
         command,

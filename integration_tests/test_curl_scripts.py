@@ -34,25 +34,25 @@ def _run(script: str, env: dict[str, str], timeout: float = 60) -> subprocess.Co
 
 
 def test_every_curl_script_gets_the_statuses_it_expects(
-    api_url: str, credentials: tuple[str, str]
+    served_url: str, credentials: tuple[str, str]
 ) -> None:
     """all.sh as a person would run it: it logs in with a username and password first."""
     _require_tools()
     username, password = credentials
-    env = {**os.environ, "API_URL": api_url, "API_USERNAME": username, "API_PASSWORD": password}
+    env = {**os.environ, "API_URL": served_url, "API_USERNAME": username, "API_PASSWORD": password}
     env.pop("TOKEN", None)
     result = _run("all.sh", env, timeout=120)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     assert "every request got the expected status" in result.stdout
-    assert "POST " + api_url + "/auth/token" in result.stdout + result.stderr
+    assert "POST " + served_url + "/auth/token" in result.stdout + result.stderr
     assert password not in result.stdout + result.stderr
     for script in ("list", "create", "read", "replace", "patch", "conditional-update", "delete"):
         assert f"=== {script}.sh" in result.stdout
 
 
-def test_each_script_runs_alone_with_a_token(api_url: str, token: str) -> None:
+def test_each_script_runs_alone_with_a_token(served_url: str, token: str) -> None:
     _require_tools()
-    env = {**os.environ, "API_URL": api_url, "TOKEN": token}
+    env = {**os.environ, "API_URL": served_url, "TOKEN": token}
     for name in ("API_USERNAME", "API_PASSWORD"):
         env.pop(name, None)
     for script in sorted(CURL_SCRIPTS.glob("*.sh")):
@@ -63,17 +63,19 @@ def test_each_script_runs_alone_with_a_token(api_url: str, token: str) -> None:
         assert "<<< HTTP/1.1" in result.stdout, script.name  # the response's status line
 
 
-def test_login_script_prints_a_token_that_works(api_url: str, credentials: tuple[str, str]) -> None:
+def test_login_script_prints_a_token_that_works(
+    served_url: str, credentials: tuple[str, str]
+) -> None:
     _require_tools()
     username, password = credentials
-    env = {**os.environ, "API_URL": api_url, "API_USERNAME": username, "API_PASSWORD": password}
+    env = {**os.environ, "API_URL": served_url, "API_USERNAME": username, "API_PASSWORD": password}
     result = _run("login.sh", env)
     assert result.returncode == 0, result.stdout + result.stderr
     token = result.stdout.strip().splitlines()[-1]
     assert "<<< HTTP/1.1 200" in result.stderr
     assert password not in result.stdout + result.stderr
     numbers = subprocess.run(
-        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", f"{api_url}/numbers?_limit=1"]
+        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", f"{served_url}/numbers?_limit=1"]
         + ["-H", f"Authorization: Bearer {token}"],
         capture_output=True,
         text=True,

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from integration_tests.api_client import create_number, expect_problem, number_body
-from integration_tests.conftest import ServerFactory
-from integration_tests.server import signed_in_client
+from integration_tests.conftest import AppFactory, signed_in
+from integration_tests.in_process import InProcessApp
 
 ALLOWED_ORIGIN = "http://allowed.example"
 EXPOSED = (
@@ -78,36 +78,37 @@ def test_unsafe_request_id_is_replaced(api: httpx.Client, unsafe: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def default_cors_url(start_server: ServerFactory) -> Iterator[str]:
-    """A server with CORS_ORIGINS unset: the development default, any origin."""
-    with start_server(env={"CORS_ORIGINS": None}) as server:
-        yield server.url
+def default_cors(in_process: AppFactory) -> Iterator[InProcessApp]:
+    """An app with CORS_ORIGINS unset: the development default, any origin."""
+    with in_process(env={"CORS_ORIGINS": None}) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
-def restricted_cors_url(start_server: ServerFactory) -> Iterator[str]:
-    """A server that allows one origin only."""
-    with start_server(env={"CORS_ORIGINS": ALLOWED_ORIGIN}) as server:
-        yield server.url
+def restricted_cors(in_process: AppFactory) -> Iterator[InProcessApp]:
+    """An app that allows one origin only."""
+    with in_process(env={"CORS_ORIGINS": ALLOWED_ORIGIN}) as app:
+        yield app
 
 
 def _items(header: str) -> set[str]:
     return {item.strip().lower() for item in header.split(",")}
 
 
-def _preflight(url: str, origin: str, method: str = "PATCH") -> httpx.Response:
-    return httpx.options(
-        f"{url}/numbers/1",
-        headers={
-            "Origin": origin,
-            "Access-Control-Request-Method": method,
-            "Access-Control-Request-Headers": "content-type, if-match",
-        },
-    )
+def _preflight(app: InProcessApp, origin: str, method: str = "PATCH") -> httpx.Response:
+    with app.client() as client:
+        return client.options(
+            "/numbers/1",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": "content-type, if-match",
+            },
+        )
 
 
-def test_preflight_from_any_origin_is_answered_by_default(default_cors_url: str) -> None:
-    response = _preflight(default_cors_url, "http://localhost:5173")
+def test_preflight_from_any_origin_is_answered_by_default(default_cors: InProcessApp) -> None:
+    response = _preflight(default_cors, "http://localhost:5173")
 
     assert 200 <= response.status_code < 300
     assert response.headers["access-control-allow-origin"] in ("*", "http://localhost:5173")
@@ -117,8 +118,8 @@ def test_preflight_from_any_origin_is_answered_by_default(default_cors_url: str)
     )
 
 
-def test_responses_expose_the_headers_the_frontend_reads(default_cors_url: str) -> None:
-    with signed_in_client(default_cors_url, headers={"Origin": "http://localhost:5173"}) as api:
+def test_responses_expose_the_headers_the_frontend_reads(default_cors: InProcessApp) -> None:
+    with signed_in(default_cors, headers={"Origin": "http://localhost:5173"}) as api:
         created = api.post("/numbers", json=number_body())
         listed = api.get("/numbers", params={"_limit": 1})
 
@@ -129,18 +130,18 @@ def test_responses_expose_the_headers_the_frontend_reads(default_cors_url: str) 
         )
 
 
-def test_error_responses_carry_cors_headers(default_cors_url: str) -> None:
-    with signed_in_client(default_cors_url, headers={"Origin": "http://localhost:5173"}) as api:
+def test_error_responses_carry_cors_headers(default_cors: InProcessApp) -> None:
+    with signed_in(default_cors, headers={"Origin": "http://localhost:5173"}) as api:
         response = api.post("/numbers", json={"value": "nope"})
 
     expect_problem(response, 422)
     assert "access-control-allow-origin" in response.headers
 
 
-def test_allowed_origin_gets_cors_headers(restricted_cors_url: str) -> None:
-    with signed_in_client(restricted_cors_url, headers={"Origin": ALLOWED_ORIGIN}) as api:
+def test_allowed_origin_gets_cors_headers(restricted_cors: InProcessApp) -> None:
+    with signed_in(restricted_cors, headers={"Origin": ALLOWED_ORIGIN}) as api:
         response = api.get("/numbers", params={"_limit": 1})
-        preflight = _preflight(restricted_cors_url, ALLOWED_ORIGIN)
+        preflight = _preflight(restricted_cors, ALLOWED_ORIGIN)
 
     assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
     assert "origin" in _items(response.headers["vary"])
@@ -150,11 +151,11 @@ def test_allowed_origin_gets_cors_headers(restricted_cors_url: str) -> None:
     assert _items(preflight.headers["access-control-allow-methods"]) >= _items(",".join(METHODS))
 
 
-def test_disallowed_origin_gets_no_cors_headers(restricted_cors_url: str) -> None:
-    with signed_in_client(restricted_cors_url, headers={"Origin": "http://evil.example"}) as api:
+def test_disallowed_origin_gets_no_cors_headers(restricted_cors: InProcessApp) -> None:
+    with signed_in(restricted_cors, headers={"Origin": "http://evil.example"}) as api:
         response = api.get("/numbers", params={"_limit": 1})
         number = create_number(api)
-    preflight = _preflight(restricted_cors_url, "http://evil.example")
+    preflight = _preflight(restricted_cors, "http://evil.example")
 
     assert response.status_code == 200
     assert number["id"]

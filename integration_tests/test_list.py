@@ -25,8 +25,7 @@ from integration_tests.api_client import (
     new_prefix,
     query_of,
 )
-from integration_tests.conftest import ServerFactory
-from integration_tests.server import signed_in_client
+from integration_tests.conftest import AppFactory, Connect, signed_in
 
 Number = dict[str, Any]
 
@@ -74,9 +73,8 @@ class Family:
 
 
 @pytest.fixture(scope="module")
-def module_api(api_url: str, token: str) -> Iterator[httpx.Client]:
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=api_url, headers=headers, timeout=10) as client:
+def module_api(connect: Connect, token: str) -> Iterator[httpx.Client]:
+    with connect(headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
 
 
@@ -125,7 +123,7 @@ def test_everything_on_one_page_has_no_link(api: httpx.Client, family: Family) -
 def test_head_on_the_list_has_the_headers_of_get_and_no_body(
     api: httpx.Client, family: Family
 ) -> None:
-    params = {"value_like": family.prefix, "_limit": 2, "_page": 2}
+    params: dict[str, str | int] = {"value_like": family.prefix, "_limit": 2, "_page": 2}
 
     get = api.get("/numbers", params=params)
     head = api.head("/numbers", params=params)
@@ -157,10 +155,9 @@ def test_page_past_the_end_is_200_and_empty(api: httpx.Client, family: Family) -
     assert response.headers["x-total-count"] == "6"
 
 
-def test_link_keeps_every_parameter_under_the_names_sent(
-    api: httpx.Client, api_url: str, family: Family
-) -> None:
-    sent = [
+def test_link_keeps_every_parameter_under_the_names_sent(api: httpx.Client, family: Family) -> None:
+    api_url = str(api.base_url)
+    sent: list[tuple[str, str | int | float | bool | None]] = [
         ("value_like", family.prefix),
         ("currency", "USD"),
         ("currency", "EUR"),
@@ -279,9 +276,9 @@ def test_no_paging_parameter_is_every_match(api: httpx.Client) -> None:
 
 
 def test_more_matches_than_the_maximum_page_size_come_with_a_next_link(
-    start_server: ServerFactory,
+    in_process: AppFactory,
 ) -> None:
-    with start_server(env={"MAX_PAGE_SIZE": "5"}) as server, signed_in_client(server.url) as api:
+    with in_process(env={"MAX_PAGE_SIZE": "5"}) as app, signed_in(app) as api:
         many = Family(api, size=7)
 
         response = list_numbers(api, value_like=many.prefix)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import httpx
@@ -14,15 +15,19 @@ from integration_tests.api_client import (
     links_of,
     list_numbers,
     new_prefix,
-    new_value,
     query_of,
 )
-from integration_tests.conftest import ServerFactory
-from integration_tests.server import signed_in_client
+from integration_tests.conftest import AppFactory, signed_in
+
+_SUFFIXES = itertools.count()
 
 
 def _make(api: httpx.Client, prefix: str, prices: list[str]) -> list[dict[str, Any]]:
-    return [create_number(api, value=new_value(prefix), monthyPrice=price) for price in prices]
+    # Distinct suffixes, also across calls: three random digits would collide now and then.
+    return [
+        create_number(api, value=f"{prefix}{next(_SUFFIXES) % 1000:03d}", monthyPrice=price)
+        for price in prices
+    ]
 
 
 def _follow(api: httpx.Client, url: str) -> httpx.Response:
@@ -109,9 +114,9 @@ def test_unfiltered_total_follows_creates_and_deletes(api: httpx.Client) -> None
 
 
 def test_filtered_totals_above_the_count_limit_say_they_are_capped(
-    start_server: ServerFactory,
+    in_process: AppFactory,
 ) -> None:
-    with start_server(env={"COUNT_LIMIT": "3"}) as server, signed_in_client(server.url) as api:
+    with in_process(env={"COUNT_LIMIT": "3"}) as app, signed_in(app) as api:
         prefix = new_prefix()
         _make(api, prefix, ["1.00", "2.00", "3.00"])
         exact = list_numbers(api, value_like=prefix, _limit=2)
@@ -128,3 +133,33 @@ def test_filtered_totals_above_the_count_limit_say_they_are_capped(
             response = _follow(api, links_of(response)["next"])
             seen += ids_of(response)
         assert len(seen) == 5
+
+
+def test_cursor_pages_skip_no_row_that_exists_throughout_while_others_are_deleted(
+    api: httpx.Client,
+) -> None:
+    prefix = new_prefix()
+    made = [
+        create_number(api, value=f"{prefix}{i:03d}", monthyPrice=f"{i % 4}.00") for i in range(30)
+    ]
+    order = [n["id"] for n in sorted(made, key=lambda n: (n["monthyPrice"], n["id"]))]
+    deleted: set[int] = set()
+    seen: list[int] = []
+    response = list_numbers(api, value_like=prefix, _sort="monthyPrice", _limit=5, _cursor="")
+    step = 0
+    while True:
+        assert response.status_code == 200, response.text
+        seen += ids_of(response)
+        # Delete one row already read and one still ahead, as other supervisors might.
+        behind, ahead = seen[step % len(seen)], order[min(len(order) - 1, len(seen) + 2)]
+        for victim in {behind, ahead} - deleted:
+            assert api.delete(f"/numbers/{victim}").status_code == 200
+            deleted.add(victim)
+        step += 1
+        if "next" not in links_of(response):
+            break
+        response = _follow(api, links_of(response)["next"])
+
+    survivors = [i for i in order if i not in deleted]
+    assert [i for i in seen if i not in deleted] == survivors  # in order, none skipped
+    assert len(seen) == len(set(seen))  # none repeated

@@ -42,6 +42,46 @@ def test_malformed_json_is_400(api: httpx.Client, text: bytes) -> None:
     expect_problem(post_json_text(api, text), 400)
 
 
+@pytest.mark.parametrize("path", ["/numbers", "/auth/token", "/numbers/{id}"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(b"[" * 2000 + b"]" * 2000, id="2000 nested arrays"),
+        pytest.param(b'{"a":' * 5000 + b"1" + b"}" * 5000, id="5000 nested objects"),
+        pytest.param(b"[" * 60_000, id="60000 unclosed arrays"),
+    ],
+)
+def test_json_nested_at_any_depth_is_400_not_a_crash(
+    api: httpx.Client, path: str, text: bytes
+) -> None:
+    number = create_number(api)
+    method = "PATCH" if "{id}" in path else "POST"
+    response = api.request(
+        method,
+        path.format(id=number["id"]),
+        content=text,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert "too deeply" in expect_problem(response, 400)["detail"]
+
+
+@pytest.mark.parametrize("path", ["/numbers", "/auth/token", "/numbers/{id}"])
+def test_a_member_sent_twice_is_400_naming_it(api: httpx.Client, path: str) -> None:
+    number = create_number(api)
+    method = "PATCH" if "{id}" in path else "POST"
+    text = b'{"currency": "USD", "value": "+15550000001", "currency": "EUR", "password": "x"}'
+
+    response = api.request(
+        method,
+        path.format(id=number["id"]),
+        content=text,
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert "'currency' appears twice" in expect_problem(response, 400)["detail"]
+
+
 @pytest.mark.parametrize("text", [b"", b"   \n"])
 def test_empty_body_is_400(api: httpx.Client, text: bytes) -> None:
     expect_problem(post_json_text(api, text), 400)

@@ -26,7 +26,7 @@ def main() -> int:
     except SettingsError as error:
         print(f"service: {error}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if settings.uses_development_key:
         log.warning(
             "INSECURE: tokens are signed with the public development key (SECRET_KEY is unset "

@@ -6,40 +6,10 @@ startup to shutdown, its own pooled engine on its own loop.
 
 from __future__ import annotations
 
-from flask import Flask
-
-from service import create_app, database
-from service.bridge import AsgiBridge
+from service import create_asgi_app
 from service.logs import configure_logging
-from service.settings import MAX_BODY_BYTES, Settings
-
-
-def create_asgi_app(settings: Settings | None = None) -> AsgiBridge:
-    """The Flask app for ASGI: its database opens at lifespan startup and closes at shutdown."""
-    settings = settings or Settings.from_env()
-    flask_app: Flask = create_app(settings)
-
-    async def startup() -> None:
-        database.attach(flask_app, database.open_database(settings))
-
-    async def shutdown() -> None:
-        opened = database.detach(flask_app)
-        if opened is not None:
-            await opened.dispose()
-
-    # Admit as many requests into the app as the pool has connections; the rest queue here in
-    # arrival order. Unbounded, all 32 connections of the load benchmark interleaved on the loop
-    # and raced for 10 pooled connections: p99 of GET /numbers/{id} was 2.5-3x higher (690-1250
-    # ms against 270-435 ms, three alternating runs) at the same throughput.
-    return AsgiBridge(
-        flask_app,
-        max_body_bytes=MAX_BODY_BYTES,
-        startup=startup,
-        shutdown=shutdown,
-        max_concurrent=settings.db_pool_size,
-    )
-
+from service.settings import Settings
 
 _settings = Settings.from_env()
-configure_logging(_settings.log_level)
+configure_logging(_settings.log_level, _settings.log_format)
 app = create_asgi_app(_settings)

@@ -31,7 +31,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from service.money import CENT
-from service.phone import digits_of
+from service.phone import MAX_DIGITS, MIN_DIGITS, digits_of
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -44,6 +44,8 @@ NAMING_CONVENTION = {
 
 #: The largest id the ``INTEGER`` primary key can hold (32 bits on PostgreSQL).
 MAX_ID = 2**31 - 1
+#: The longest username (``service.auth.users`` states the rule).
+MAX_USERNAME_LENGTH = 64
 
 
 class Base(DeclarativeBase):
@@ -111,14 +113,16 @@ class Number(Base):
     __table_args__ = (
         CheckConstraint("monthly_price >= 0", name="monthly_price_not_negative"),
         CheckConstraint("setup_price >= 0", name="setup_price_not_negative"),
-        CheckConstraint("length(digits) BETWEEN 8 AND 15", name="digits_length"),
+        CheckConstraint(
+            f"length(digits) BETWEEN {MIN_DIGITS} AND {MAX_DIGITS}", name="digits_length"
+        ),
         {"sqlite_autoincrement": True},  # never hand a deleted id to a new number
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[str] = mapped_column(String(32))
     #: The digits of ``value``: what makes a number unique, whatever its formatting.
-    digits: Mapped[str] = mapped_column(String(15), unique=True)
+    digits: Mapped[str] = mapped_column(String(MAX_DIGITS), unique=True)
     monthly_price: Mapped[Decimal] = mapped_column(Money())
     setup_price: Mapped[Decimal] = mapped_column(Money())
     currency: Mapped[str] = mapped_column(String(8))
@@ -129,7 +133,9 @@ class Number(Base):
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    # eager_defaults: the database-made created_at/updated_at come back with the INSERT or UPDATE
+    # (RETURNING), so reading them later never needs a lazy load, which asyncio cannot do.
+    __mapper_args__ = {"version_id_col": version, "eager_defaults": True}
 
     @validates("value")
     def _keep_digits_in_step(self, _key: str, value: str) -> str:
@@ -148,15 +154,18 @@ class User(Base):
     """Someone who may sign in; there is no self-signup, operators add users with the CLI."""
 
     __tablename__ = "users"
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (CheckConstraint("role IN ('supervisor', 'viewer')", name="role_known"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: Stored lower-cased (see ``service.auth.users.normalize_username``).
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(MAX_USERNAME_LENGTH), unique=True)
     #: werkzeug.security's ``method$salt$hash`` string; never the password.
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    #: Bumped by a password change or a deactivation: tokens issued at an older one are void.
+    token_version: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -170,11 +179,16 @@ class LoginFailure(Base):
     """
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_username_failed_at", "username", "failed_at"),)
+    __table_args__ = (
+        Index("ix_login_failures_username_failed_at", "username", "failed_at"),
+        Index("ix_login_failures_username_client_failed_at", "username", "client", "failed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: The name as typed (normalized), whether or not such a user exists.
-    username: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(MAX_USERNAME_LENGTH))
+    #: The client's address (the trusted proxies' X-Forwarded-For, else the peer's).
+    client: Mapped[str] = mapped_column(String(64), server_default="")
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 

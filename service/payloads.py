@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import request
 
-from service.problems import MalformedJson, UnsupportedMediaType
+from service.problems import MalformedJson, UnsupportedBodyType
 
 JSON = "application/json"
 MERGE_PATCH_JSON = "application/merge-patch+json"
@@ -27,10 +26,30 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f'{name} is not valid JSON; send amounts as decimal strings such as "3.40"')
 
 
+class DuplicateKey(ValueError):
+    """An object has the same member twice; which one was meant cannot be known."""
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in members:
+            raise DuplicateKey(f"the member {key!r} appears twice in one object; send it once")
+        members[key] = value
+    return members
+
+
 def loads(text: str | bytes) -> Any:
-    """Parse JSON with numbers kept as :class:`JsonNumber` and NaN/Infinity rejected."""
+    """Parse JSON exactly: numbers kept as text, NaN, Infinity and repeated members refused.
+
+    Numbers become :class:`JsonNumber`; too deep a document raises ``RecursionError``.
+    """
     return json.loads(
-        text, parse_float=JsonNumber, parse_int=JsonNumber, parse_constant=_reject_constant
+        text,
+        parse_float=JsonNumber,
+        parse_int=JsonNumber,
+        parse_constant=_reject_constant,
+        object_pairs_hook=_unique_members,
     )
 
 
@@ -41,14 +60,11 @@ def read_json(accepted: tuple[str, ...] = (JSON,)) -> Any:
         sent = (
             f"Content-Type {request.content_type!r}" if request.content_type else "no Content-Type"
         )
-        raise UnsupportedMediaType(
+        raise UnsupportedBodyType(
             f"The request has {sent}; send the body as {' or '.join(accepted)}.",
             headers={"Accept-Patch": ", ".join(accepted)} if request.method == "PATCH" else None,
         )
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"The body must be at most {limit} bytes.")
-    data = request.get_data(cache=True)
+    data = request.get_data(cache=True)  # MAX_CONTENT_LENGTH and the ASGI adapter bound its size
     if not data.strip():
         raise MalformedJson("The request body is empty; send a JSON object.")
     try:
@@ -63,3 +79,7 @@ def read_json(accepted: tuple[str, ...] = (JSON,)) -> Any:
         ) from None
     except ValueError as error:
         raise MalformedJson(f"The body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise MalformedJson(
+            "The body nests arrays or objects too deeply to be a document of this API."
+        ) from None

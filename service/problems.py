@@ -91,13 +91,20 @@ class MalformedJson(Problem):
     type_slug = "malformed-json"
 
 
-class UnsupportedMediaType(Problem):
+class UnsupportedBodyType(Problem):
     """The body's Content-Type is missing or not one the endpoint accepts (415)."""
 
     status = 415
 
 
-class NotFound(Problem):
+class InvalidHost(Problem):
+    """The Host header is missing, malformed, or not a name this API answers to (400)."""
+
+    status = 400
+    type_slug = "invalid-host"
+
+
+class ResourceNotFound(Problem):
     """The addressed resource does not exist (404)."""
 
     status = 404
@@ -132,7 +139,7 @@ class PreconditionFailed(Problem):
     type_slug = "stale-etag"
 
 
-class Unauthorized(Problem):
+class AuthenticationFailed(Problem):
     """No valid credentials (401), with the RFC 6750 ``WWW-Authenticate: Bearer`` challenge.
 
     ``error`` is RFC 6750's code (``invalid_token`` for a bad or expired token); without it the
@@ -163,7 +170,7 @@ class Unauthorized(Problem):
             self.type_slug = type_slug
 
 
-class Forbidden(Problem):
+class RoleForbidden(Problem):
     """Authenticated, but the user's role does not allow this request (403)."""
 
     status = 403

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from flask import current_app
 
@@ -13,6 +12,7 @@ from flask import current_app
 MAX_BODY_BYTES = 64 * 1024
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOG_FORMATS = ("text", "json")
 _WORKER_CLASSES = ("asyncio", "uvloop")
 _APP_ENVS = ("development", "production", "test")
 DEFAULT_SQLITE_FILE = "numbers.sqlite3"
@@ -32,12 +32,16 @@ class Settings:
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_FILE}"
     app_env: str = "development"
     log_level: str = "INFO"
+    #: ``text`` (one readable line a record) or ``json`` (one object a line; production's default).
+    log_format: str = "text"
     host: str = "127.0.0.1"
     port: int = 8000
     web_concurrency: int = 1
     worker_class: str = "asyncio"
     currencies: tuple[str, ...] = ("U$", "R$", "USD", "BRL", "EUR")
     cors_origins: tuple[str, ...] = ("*",)
+    #: Host names the API answers to (Flask's TRUSTED_HOSTS); empty: any (not in production).
+    trusted_hosts: tuple[str, ...] = ()
     max_page_size: int = 1000
     count_limit: int = 1000
     trusted_proxies: int = 0
@@ -51,6 +55,7 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600  # a working day
     user_cache_seconds: int = 60
     login_max_failures: int = 5
+    login_max_failures_per_username: int = 100
     login_window_seconds: int = 15 * 60
     admin_username: str | None = None
     admin_password: str | None = field(default=None, repr=False)
@@ -71,16 +76,21 @@ class Settings:
         env = os.environ if environ is None else environ
         reader = _Reader(env)
         defaults = cls()
+        app_env = reader.choice("APP_ENV", defaults.app_env, _APP_ENVS)
         settings = cls(
             database_url=reader.text("DATABASE_URL", defaults.database_url),
-            app_env=reader.choice("APP_ENV", defaults.app_env, _APP_ENVS),
+            app_env=app_env,
             log_level=reader.choice("LOG_LEVEL", defaults.log_level, _LOG_LEVELS, upper=True),
+            log_format=reader.choice(
+                "LOG_FORMAT", "json" if app_env == "production" else "text", _LOG_FORMATS
+            ),
             host=reader.text("HOST", defaults.host),
             port=reader.integer("PORT", defaults.port, minimum=0, maximum=65535),
             web_concurrency=reader.integer("WEB_CONCURRENCY", defaults.web_concurrency, 1, 64),
             worker_class=reader.choice("WORKER_CLASS", defaults.worker_class, _WORKER_CLASSES),
             currencies=reader.items("CURRENCIES", defaults.currencies),
             cors_origins=reader.items("CORS_ORIGINS", defaults.cors_origins, allow_empty=True),
+            trusted_hosts=reader.items("TRUSTED_HOSTS", defaults.trusted_hosts, allow_empty=True),
             max_page_size=reader.integer("MAX_PAGE_SIZE", defaults.max_page_size, 1, 10_000),
             count_limit=reader.integer("COUNT_LIMIT", defaults.count_limit, 1, 10_000_000),
             trusted_proxies=reader.integer("TRUSTED_PROXIES", defaults.trusted_proxies, 0, 5),
@@ -103,6 +113,12 @@ class Settings:
             login_max_failures=reader.integer(
                 "LOGIN_MAX_FAILURES", defaults.login_max_failures, 1, 1000
             ),
+            login_max_failures_per_username=reader.integer(
+                "LOGIN_MAX_FAILURES_PER_USERNAME",
+                defaults.login_max_failures_per_username,
+                1,
+                100_000,
+            ),
             login_window_seconds=reader.integer(
                 "LOGIN_WINDOW_SECONDS", defaults.login_window_seconds, 1, 24 * 3600
             ),
@@ -123,18 +139,20 @@ class Settings:
                     f"SECRET_KEY must be at least {_MIN_PRODUCTION_SECRET_CHARS} characters "
                     "when APP_ENV=production"
                 )
+        if settings.login_max_failures_per_username < settings.login_max_failures:
+            reader.errors.append(
+                "LOGIN_MAX_FAILURES_PER_USERNAME must be at least LOGIN_MAX_FAILURES"
+            )
+        if settings.app_env == "production" and not settings.trusted_hosts:
+            reader.errors.append(
+                "TRUSTED_HOSTS is required when APP_ENV=production (the host names clients use, "
+                "comma-separated; a leading dot allows subdomains)"
+            )
         if (settings.admin_username is None) != (settings.admin_password is None):
             reader.errors.append("ADMIN_USERNAME and ADMIN_PASSWORD must be set together")
         if reader.errors:
             raise SettingsError("invalid settings: " + "; ".join(reader.errors))
         return settings
-
-    def sqlite_path(self) -> Path | None:
-        """The SQLite database file, or None for PostgreSQL or an in-memory database."""
-        if not self.is_sqlite:
-            return None
-        path = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
-        return Path(path) if path and path != ":memory:" else None
 
 
 class _Reader:

@@ -16,10 +16,12 @@ from service.auth.cache import UserCache
 from service.auth.users import InvalidUsername, Principal, check_username
 from service.auth.views import parse_credentials
 from service.models import Base, Role
+from service.payloads import JsonNumber
 from service.problems import ValidationFailed
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-LIMIT = throttle.Limit(max_failures=3, window_seconds=60)
+LIMIT = throttle.Limit(max_failures=3, window_seconds=60, max_failures_per_username=5)
+HERE = "10.0.0.1"
 
 
 def test_credentials_are_read_and_the_username_normalized() -> None:
@@ -38,6 +40,13 @@ def test_credentials_are_read_and_the_username_normalized() -> None:
         ({"username": "a" * 65, "password": "x"}, ["#/username"]),
         ({"username": "an\x00a", "password": "x"}, ["#/username"]),
         ([], ["#"]),
+        # Issue 11, items 5 and 19: any text is a 422, never a database error.
+        ({"username": JsonNumber("1"), "password": "x"}, ["#/username"]),
+        ({"username": "\ud800", "password": "x"}, ["#/username"]),
+        ({"username": "ana", "password": "\udfff"}, ["#/password"]),
+        ({"username": "\u0130" * 40, "password": "x"}, ["#/username"]),  # 80 once lower-cased
+        ({"username": "ana maria", "password": "x"}, ["#/username"]),
+        ({"username": "ana", "password": "x" * 1025}, ["#/password"]),
     ],
 )
 def test_bad_login_bodies_are_422_naming_the_fields(body: object, pointers: list[str]) -> None:
@@ -102,12 +111,14 @@ def sessions() -> Any:
     return make
 
 
-async def attempt(sessions: async_sessionmaker[AsyncSession], username: str, now: datetime) -> int:
+async def attempt(
+    sessions: async_sessionmaker[AsyncSession], username: str, now: datetime, client: str = HERE
+) -> int:
     """One attempt that then fails; the seconds it was blocked for (0: it was let through)."""
     async with sessions.begin() as session:
-        attempt_id = await throttle.record_attempt(session, username, now)
+        attempt_id = await throttle.record_attempt(session, username, client, now)
     async with sessions.begin() as session:
-        return await throttle.seconds_blocked(session, username, attempt_id, LIMIT, now)
+        return await throttle.seconds_blocked(session, username, client, attempt_id, LIMIT, now)
 
 
 def test_the_throttle_blocks_after_the_maximum_until_the_window_passes(sessions: Any) -> None:
@@ -139,7 +150,7 @@ def test_a_success_clears_the_failures(sessions: Any) -> None:
             for s in (0, 1):
                 await attempt(made, "ana", T0 + timedelta(seconds=s))
             async with made.begin() as session:
-                await throttle.forget_failures(session, "ana")
+                await throttle.forget_failures(session, "ana", HERE)
             for s in (2, 3):
                 await attempt(made, "ana", T0 + timedelta(seconds=s))
             return await attempt(made, "ana", T0 + timedelta(seconds=4))
@@ -153,14 +164,41 @@ def test_concurrent_guesses_never_exceed_the_maximum(sessions: Any) -> None:
             ids = []
             for _ in range(6):  # six attempts written before any of them is judged
                 async with made.begin() as session:
-                    ids.append(await throttle.record_attempt(session, "ana", T0))
+                    ids.append(await throttle.record_attempt(session, "ana", HERE, T0))
             waits = []
             for attempt_id in ids:
                 async with made.begin() as session:
                     waits.append(
-                        await throttle.seconds_blocked(session, "ana", attempt_id, LIMIT, T0)
+                        await throttle.seconds_blocked(session, "ana", HERE, attempt_id, LIMIT, T0)
                     )
             return waits
 
     waits = asyncio.run(scenario())
     assert sum(1 for w in waits if w == 0) <= LIMIT.max_failures
+
+
+def test_one_clients_failures_do_not_lock_out_another_client(sessions: Any) -> None:
+    async def scenario() -> list[int]:
+        async with sessions() as made:
+            for s in (0, 1, 2):
+                await attempt(made, "ana", T0 + timedelta(seconds=s), client="attacker")
+            return [
+                await attempt(made, "ana", T0 + timedelta(seconds=3), client="attacker"),
+                await attempt(made, "ana", T0 + timedelta(seconds=3), client="owner"),
+            ]
+
+    assert asyncio.run(scenario()) == [57, 0]
+
+
+def test_past_the_username_ceiling_only_clients_that_failed_are_stopped(sessions: Any) -> None:
+    async def scenario() -> list[int]:
+        async with sessions() as made:
+            # Distributed guessing: five addresses, one failure each, reach the ceiling of 5.
+            for i in range(5):
+                assert await attempt(made, "ana", T0, client=f"bot-{i}") == 0
+            return [
+                await attempt(made, "ana", T0 + timedelta(seconds=10), client="bot-0"),
+                await attempt(made, "ana", T0 + timedelta(seconds=10), client="owner"),
+            ]
+
+    assert asyncio.run(scenario()) == [50, 0]

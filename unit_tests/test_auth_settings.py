@@ -56,7 +56,9 @@ def test_bad_values_refuse_to_start(environ: dict[str, str], message: str) -> No
 
 
 def test_production_starts_with_a_real_key() -> None:
-    settings = Settings.from_env({"APP_ENV": "production", "SECRET_KEY": PRODUCTION_KEY})
+    settings = Settings.from_env(
+        {"APP_ENV": "production", "SECRET_KEY": PRODUCTION_KEY, "TRUSTED_HOSTS": "api.example"}
+    )
     assert settings.secret_key == PRODUCTION_KEY
 
 

@@ -18,7 +18,7 @@ from service.bridge import (
     build_environ,
     run_in_greenlet,
 )
-from service.logs import RequestIdFilter
+from service.logs import RequestContextFilter
 from service.settings import MAX_BODY_BYTES
 from unit_tests.asgi_client import call, scope
 from unit_tests.auth_fixtures import SignedInBridge, sign_in
@@ -77,7 +77,7 @@ def test_exception_raised_in_a_view_is_a_logged_problem_500(
     async def boom_view() -> None:
         raise RuntimeError("secret internal detail")
 
-    caplog.handler.addFilter(RequestIdFilter())  # as configure_logging() installs it
+    caplog.handler.addFilter(RequestContextFilter())  # as configure_logging() installs it
     with caplog.at_level(logging.ERROR):
         reply, _ = run(call(asgi, path="/t/boom", headers=[("X-Request-ID", "req-1")]))
     assert reply.status == 500

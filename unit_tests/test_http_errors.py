@@ -6,9 +6,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
+from flask import Flask
 
+from service import create_app
 from service.bridge import AsgiBridge
+from service.models import Role
+from service.settings import MAX_BODY_BYTES, Settings
 from unit_tests.asgi_client import Reply, call
+from unit_tests.auth_fixtures import SignedInBridge, sign_in
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 VALID = (
@@ -25,6 +30,7 @@ def request(
     headers: list[tuple[str, str]] | None = None,
     query: bytes = b"",
 ) -> Reply:
+    reply: Reply
     reply, _ = run(
         call(asgi, method, path, query=query, headers=headers or [], chunks=[body] if body else [])
     )
@@ -151,3 +157,67 @@ def test_unsafe_request_ids_are_replaced(run: Run, asgi: AsgiBridge, sent: str) 
     reply = request(run, asgi, "GET", "/nowhere", headers=[("X-Request-ID", sent)])
     assert reply.headers["x-request-id"] != sent
     assert len(reply.headers["x-request-id"]) == 32
+
+
+@pytest.fixture
+def trusting_one_host() -> AsgiBridge:
+    """The app answering to api.example only, its requests signed in as a supervisor."""
+    settings = Settings(database_url="sqlite+aiosqlite:///:memory:", trusted_hosts=("api.example",))
+    app = create_app(settings)
+    return SignedInBridge(app, sign_in(app), max_body_bytes=MAX_BODY_BYTES)
+
+
+@pytest.mark.parametrize("host", ["evil.example", "api.example.evil.example", "evil.example:80"])
+def test_a_host_the_api_does_not_answer_to_is_a_400_problem(
+    run: Run, trusting_one_host: AsgiBridge, host: str
+) -> None:
+    reply = request(run, trusting_one_host, "GET", "/health/live", headers=[("Host", host)])
+    problem = assert_problem(reply, 400)
+    assert problem["type"].endswith("/invalid-host")
+
+
+def test_a_trusted_host_with_a_port_is_served(run: Run, trusting_one_host: AsgiBridge) -> None:
+    reply = request(
+        run, trusting_one_host, "GET", "/health/live", headers=[("Host", "api.example:8080")]
+    )
+    assert reply.status == 200
+
+
+@pytest.mark.parametrize("host", ["bad host", "a/b", "[::1"])
+def test_a_malformed_host_is_a_400_problem_even_when_any_host_is_allowed(
+    run: Run, asgi: AsgiBridge, host: str
+) -> None:
+    reply = request(run, asgi, "GET", "/numbers", headers=[("Host", host)])
+    assert assert_problem(reply, 400)["type"].endswith("/invalid-host")
+
+
+@pytest.mark.parametrize("path", ["/numbers//1", "/numbers/1//", "/health//live"])
+def test_repeated_slashes_are_a_404_problem_not_a_redirect(
+    run: Run, asgi: AsgiBridge, path: str
+) -> None:
+    reply = request(run, asgi, "GET", path, headers=[("Host", "evil.example")])
+    assert_problem(reply, 404)
+    assert "location" not in reply.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("TRACE", "/health/live"),
+        ("TRACE", "/numbers"),
+        ("PROPFIND", "/numbers/1"),
+        ("TRACE", "/auth/token"),
+    ],
+)
+@pytest.mark.parametrize("who", ["anonymous", "viewer", "supervisor"])
+def test_a_method_no_route_has_is_405_with_allow_for_everyone(
+    run: Run, app: Flask, method: str, path: str, who: str
+) -> None:
+    headers = []
+    if who != "anonymous":
+        role = Role.VIEWER if who == "viewer" else Role.SUPERVISOR
+        headers = [("Authorization", f"Bearer {sign_in(app, role, user_id=7)}")]
+    bridge = AsgiBridge(app, max_body_bytes=MAX_BODY_BYTES)
+    reply = request(run, bridge, method, path, headers=headers)
+    assert_problem(reply, 405)
+    assert "GET" in reply.headers["allow"] or "POST" in reply.headers["allow"]

@@ -3,47 +3,35 @@
 ``service/openapi.yaml`` is the source, written by hand; ``service/openapi.json`` is what the
 service serves. After editing the YAML, regenerate the JSON with::
 
-    python unit_tests/test_openapi.py
+    make openapi   (python -m unit_tests.openapi_document)
 """
 
 from __future__ import annotations
 
-import json
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from flask import Flask
 from openapi_spec_validator import validate
 
-from service import create_app
+from service import create_app, docs
+from service.bridge import AsgiBridge
 from service.numbers.fields import FIELDS, WRITABLE
 from service.numbers.listing import FILTER_PARAMETERS, SLICING_PARAMETERS
 from service.settings import Settings
+from unit_tests.openapi_document import JSON_SERVED, load_document, render_json
+from unit_tests.test_http_errors import Run, request
 
-SERVICE = Path(__file__).resolve().parent.parent / "service"
-YAML_SOURCE = SERVICE / "openapi.yaml"
-JSON_SERVED = SERVICE / "openapi.json"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 _CONVERTER = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")
 
 
-def load_source() -> dict[str, Any]:
-    """The hand-written document."""
-    document: dict[str, Any] = yaml.safe_load(YAML_SOURCE.read_text(encoding="utf-8"))
-    return document
-
-
-def render_json(document: dict[str, Any]) -> str:
-    """The served form of the document (stable, readable diffs)."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    return load_source()
+    return load_document()
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +46,7 @@ def test_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
 
 def test_served_json_is_generated_from_the_yaml_source(document: dict[str, Any]) -> None:
     assert JSON_SERVED.read_text(encoding="utf-8") == render_json(document), (
-        "service/openapi.json is out of date; run: python unit_tests/test_openapi.py"
+        "service/openapi.json is out of date; run: make openapi"
     )
 
 
@@ -123,29 +111,74 @@ def test_the_list_parameters_are_the_field_tables_filters(document: dict[str, An
     assert listed == expected
 
 
-def test_openapi_json_is_served_with_an_etag(app: Flask) -> None:
-    response = app.test_client().get("/openapi.json")
-    assert response.status_code == 200
-    assert response.mimetype == "application/json"
-    assert response.get_json() == load_source()
-    assert response.headers["ETag"]
-    again = app.test_client().get(
-        "/openapi.json", headers={"If-None-Match": response.headers["ETag"]}
+def test_openapi_json_is_served_with_an_etag(run: Run, asgi: AsgiBridge) -> None:
+    response = request(run, asgi, "GET", "/openapi.json")
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == load_document()
+    assert response.headers["etag"]
+    again = request(
+        run, asgi, "GET", "/openapi.json", headers=[("If-None-Match", response.headers["etag"])]
     )
-    assert again.status_code == 304
+    assert again.status == 304
 
 
-def test_docs_page_loads_the_vendored_renderer(app: Flask) -> None:
-    client = app.test_client()
-    response = client.get("/docs")
-    assert response.status_code == 200
-    assert response.mimetype == "text/html"
-    page = response.get_data(as_text=True)
+def test_docs_page_loads_the_vendored_renderer(run: Run, asgi: AsgiBridge) -> None:
+    response = request(run, asgi, "GET", "/docs")
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.body.decode()
     for asset in re.findall(r'(?:src|href)="(docs/static/[^"]+)"', page):
-        assert client.get("/" + asset).status_code == 200, asset
+        assert request(run, asgi, "GET", "/" + asset).status == 200, asset
     assert "docs/static/swagger-ui/swagger-ui-bundle.js" in page
 
 
-if __name__ == "__main__":
-    JSON_SERVED.write_text(render_json(load_source()), encoding="utf-8")
-    print(f"wrote {JSON_SERVED}")
+def test_documentation_assets_are_cached_and_revalidated(run: Run, asgi: AsgiBridge) -> None:
+    path = "/docs/static/swagger-ui/swagger-ui-bundle.js"
+    first = request(run, asgi, "GET", path)
+    assert first.status == 200
+    assert first.headers["content-type"].startswith("text/javascript")
+    assert "max-age=86400" in first.headers["cache-control"]
+    again = request(run, asgi, "GET", path, headers=[("If-None-Match", first.headers["etag"])])
+    assert (again.status, again.body) == (304, b"")
+
+
+@pytest.mark.parametrize(
+    "path", ["/docs/static/nope.js", "/docs/static/../openapi.yaml", "/docs/static/%2e%2e/app.py"]
+)
+def test_unknown_documentation_files_are_404_problems(
+    run: Run, asgi: AsgiBridge, path: str
+) -> None:
+    reply = request(run, asgi, "GET", path)
+    assert reply.status == 404
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+def test_documentation_files_are_read_off_the_event_loop(
+    run: Run, asgi: AsgiBridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readers: list[str] = []
+    real_read = docs._read
+
+    def spy(path: Path) -> Any:
+        readers.append(threading.current_thread().name)
+        return real_read(path)
+
+    monkeypatch.setattr(docs, "_read", spy)
+    monkeypatch.setattr(docs, "_files", {})
+    assert request(run, asgi, "GET", "/docs").status == 200
+    assert readers and threading.main_thread().name not in readers  # the loop runs in main
+
+
+@pytest.mark.parametrize(
+    ("path", "method"), [("/numbers/{number_id}", "put"), ("/numbers/{number_id}", "patch")]
+)
+def test_updates_document_both_kinds_of_409(
+    document: dict[str, Any], path: str, method: str
+) -> None:
+    ref = document["paths"][path][method]["responses"]["409"]["$ref"]
+    examples = document["components"]["responses"][ref.rsplit("/", 1)[1]]["content"][
+        "application/problem+json"
+    ]["examples"]
+    types = {example["value"]["type"].rsplit("/", 1)[1] for example in examples.values()}
+    assert types == {"duplicate-number", "concurrent-update"}

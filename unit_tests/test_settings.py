@@ -51,3 +51,12 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
 def test_secret_key_is_not_shown_in_repr() -> None:
     settings = Settings.from_env({"SECRET_KEY": "s3cr3t-value"})
     assert "s3cr3t-value" not in repr(settings)
+
+
+def test_production_needs_the_host_names_it_answers_to() -> None:
+    with pytest.raises(SettingsError, match="TRUSTED_HOSTS is required"):
+        Settings.from_env({"APP_ENV": "production", "SECRET_KEY": "k" * 40})
+    settings = Settings.from_env(
+        {"APP_ENV": "production", "SECRET_KEY": "k" * 40, "TRUSTED_HOSTS": "api.example, .corp"}
+    )
+    assert settings.trusted_hosts == ("api.example", ".corp")

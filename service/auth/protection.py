@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
+from werkzeug.exceptions import MethodNotAllowed
 
 from service.auth.cache import UserCache
 from service.auth.tokens import TokenExpired, TokenInvalid, read_token
 from service.auth.users import Principal, load_principal
-from service.bridge import await_
 from service.database import session_scope
 from service.models import Role
-from service.problems import Forbidden, Unauthorized
+from service.problems import AuthenticationFailed, RoleForbidden
 from service.settings import Settings, current_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,12 +41,6 @@ def is_public(view: Callable[..., Any] | None) -> bool:
     return bool(getattr(view, _PUBLIC, False))
 
 
-def current_user() -> Principal:
-    """The authenticated user of this request (protected views only)."""
-    user: Principal = g.user
-    return user
-
-
 def may(role: Role, method: str) -> bool:
     """Whether ``role`` may send a ``method`` request to a protected route."""
     return role is Role.SUPERVISOR or method in READ_METHODS
@@ -55,7 +49,7 @@ def may(role: Role, method: str) -> bool:
 def _bearer_token() -> str:
     header = request.headers.get("Authorization")
     if not header:
-        raise Unauthorized(
+        raise AuthenticationFailed(
             "This endpoint needs 'Authorization: Bearer <token>'; get a token from "
             "POST /auth/token.",
             type_slug="authentication-required",
@@ -63,7 +57,7 @@ def _bearer_token() -> str:
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized(
+        raise AuthenticationFailed(
             "The Authorization header must be 'Bearer <token>'.",
             type_slug="invalid-token",
             error="invalid_request",
@@ -72,8 +66,8 @@ def _bearer_token() -> str:
     return token
 
 
-def _invalid_token(reason: str, type_slug: str = "invalid-token") -> Unauthorized:
-    return Unauthorized(
+def _invalid_token(reason: str, type_slug: str = "invalid-token") -> AuthenticationFailed:
+    return AuthenticationFailed(
         reason, type_slug=type_slug, error="invalid_token", error_description=reason
     )
 
@@ -89,18 +83,20 @@ def user_cache(app: Flask) -> UserCache:
     return cache
 
 
-def _principal(user_id: int) -> Principal | None:
+async def _principal(user_id: int) -> Principal | None:
     cache = user_cache(current_app)
     found, principal = cache.get(user_id)
     if not found:
-        principal = await_(_fetch_principal(user_id))
+        principal = await _fetch_principal(user_id)
         cache.put(user_id, principal)
     return principal
 
 
-def authenticate() -> None:
+async def authenticate() -> None:
     """The ``before_request`` hook: 401 without a valid token, 403 when the role forbids."""
     view = current_app.view_functions.get(request.endpoint or "")
+    if isinstance(request.routing_exception, MethodNotAllowed):
+        return  # a method no route of this URL has: 405 with Allow, whoever asks
     if request.method == "OPTIONS" or is_public(view):
         # OPTIONS: CORS preflights carry no credentials, and the answer is only the allowed
         # methods. A URL that matches no route is not public: unauthenticated clients get 401,
@@ -113,14 +109,15 @@ def authenticate() -> None:
         raise _invalid_token(str(error), "token-expired") from None
     except TokenInvalid as error:
         raise _invalid_token(str(error)) from None
-    user = _principal(claims.user_id)
+    user = await _principal(claims.user_id)
     if user is None or not user.active:
         raise _invalid_token("The token's user no longer exists or has been deactivated.")
+    if claims.version != user.token_version:
+        raise _invalid_token("The token was issued before a password change; log in again.")
     if not may(user.role, request.method):
-        raise Forbidden(
+        raise RoleForbidden(
             f"The {user.role.value} role may only read; {request.method} needs a supervisor."
         )
-    g.user = user
 
 
 def init_app(app: Flask, settings: Settings) -> None:

@@ -44,6 +44,8 @@ class Claims:
     role: Role
     issued_at: int
     expires_at: int
+    #: The user's ``token_version`` when it was issued; a newer one makes the token void.
+    version: int = 0
 
 
 def _serializer(secret_key: str) -> URLSafeSerializer:
@@ -53,11 +55,22 @@ def _serializer(secret_key: str) -> URLSafeSerializer:
 
 
 def issue_token(
-    secret_key: str, user_id: int, role: Role, ttl_seconds: int, now: float | None = None
+    secret_key: str,
+    user_id: int,
+    role: Role,
+    ttl_seconds: int,
+    now: float | None = None,
+    version: int = 0,
 ) -> str:
     """A token for ``user_id`` that expires ``ttl_seconds`` after ``now`` (default: the clock)."""
     issued_at = int(time.time() if now is None else now)
-    payload = {"sub": user_id, "role": role.value, "iat": issued_at, "exp": issued_at + ttl_seconds}
+    payload = {
+        "sub": user_id,
+        "role": role.value,
+        "iat": issued_at,
+        "exp": issued_at + ttl_seconds,
+        "ver": version,
+    }
     token: str = _serializer(secret_key).dumps(payload)
     return token
 
@@ -81,12 +94,12 @@ def _claims_of(payload: Any) -> Claims:
     # A correctly signed payload of the wrong shape can only come from a bug or an old format.
     if not isinstance(payload, dict):
         raise TokenInvalid("The token is invalid: its payload is not an object.")
-    numbers = [payload.get(name) for name in ("sub", "iat", "exp")]
+    numbers = [payload.get(name) for name in ("sub", "iat", "exp")] + [payload.get("ver", 0)]
     ints = [n for n in numbers if isinstance(n, int) and not isinstance(n, bool)]
     if len(ints) != len(numbers):
         raise TokenInvalid("The token is invalid: its payload is incomplete.")
     role = payload.get("role")
     if role not in tuple(Role):
         raise TokenInvalid("The token is invalid: it names an unknown role.")
-    user_id, issued_at, expires_at = ints
-    return Claims(user_id=user_id, role=Role(role), issued_at=issued_at, expires_at=expires_at)
+    user_id, issued_at, expires_at, version = ints
+    return Claims(user_id, Role(role), issued_at, expires_at, version)

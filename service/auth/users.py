@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.models import Role, User
+from service.models import MAX_USERNAME_LENGTH, Role, User
 
 #: Lower-case letters, digits and ``. _ - @``; what people use as login names, nothing to escape.
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
+_USERNAME = re.compile(rf"^[a-z0-9][a-z0-9._@-]{{0,{MAX_USERNAME_LENGTH - 1}}}$")
 
 
 class InvalidUsername(ValueError):
@@ -36,8 +36,8 @@ def check_username(name: str) -> str:
     username = normalize_username(name)
     if not _USERNAME.fullmatch(username):
         raise InvalidUsername(
-            f"{name!r} is not a valid username: use 1 to 64 letters, digits or . _ @ -, "
-            "starting with a letter or digit"
+            f"{name!r} is not a valid username: use 1 to {MAX_USERNAME_LENGTH} letters, digits "
+            "or . _ @ -, starting with a letter or digit"
         )
     return username
 
@@ -50,11 +50,12 @@ class Principal:
     username: str
     role: Role
     active: bool
+    token_version: int = 0
 
     @classmethod
     def of(cls, user: User) -> Principal:
         """The principal of a loaded ``user`` row."""
-        return cls(id=user.id, username=user.username, role=Role(user.role), active=user.active)
+        return cls(user.id, user.username, Role(user.role), user.active, user.token_version)
 
 
 async def find_user(session: AsyncSession, username: str) -> User | None:
@@ -97,8 +98,13 @@ async def change_user(
     role: Role | None = None,
     active: bool | None = None,
 ) -> None:
-    """Set the given attributes of ``username``; raise :class:`UnknownUser` when absent."""
+    """Set the given attributes of ``username``; raise :class:`UnknownUser` when absent.
+
+    A new password or a deactivation voids every token issued before it.
+    """
     values: dict[str, object] = {"updated_at": func.now()}
+    if password_hash is not None or active is False:
+        values["token_version"] = User.token_version + 1
     if password_hash is not None:
         values["password_hash"] = password_hash
     if role is not None:

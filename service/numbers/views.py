@@ -19,7 +19,7 @@ from service.numbers.listing import cursor_link_header, link_header, parse_list_
 from service.numbers.validation import Mode, NumberFields, parse_number
 from service.payloads import JSON, MERGE_PATCH_JSON, read_json
 from service.phone import digits_of
-from service.problems import ConcurrentUpdate, NotFound, NumberConflict, PreconditionFailed
+from service.problems import ConcurrentUpdate, NumberConflict, PreconditionFailed, ResourceNotFound
 from service.settings import current_settings
 
 bp = Blueprint("numbers", __name__, url_prefix="/numbers")
@@ -38,8 +38,8 @@ def _read_fields(mode: Mode, number_id: int | None = None) -> NumberFields:
     return parse_number(read_json(accepted), mode, current_settings().currencies, url_id=number_id)
 
 
-def _not_found(number_id: int) -> NotFound:
-    return NotFound(f"There is no number with id {number_id}.")
+def _not_found(number_id: int) -> ResourceNotFound:
+    return ResourceNotFound(f"There is no number with id {number_id}.")
 
 
 async def _existing(session: AsyncSession, number_id: int) -> Number:
