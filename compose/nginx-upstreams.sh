@@ -31,7 +31,8 @@ upstream_servers() {
     addresses=$(getent ahostsv4 "$service" 2>/dev/null | awk '{ print $1 }' | sort -u)
     ready=
     for address in $addresses; do
-        if curl -fsS -o /dev/null --max-time 2 "http://$address:$port/health/ready" 2>/dev/null; then
+        if curl -fsS -o /dev/null --max-time 2 -H "Host: $service" \
+            "http://$address:$port/health/ready" 2>/dev/null; then
             ready="$ready $address"
         fi
     done

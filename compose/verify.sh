@@ -87,11 +87,11 @@ static_checks() {
         (cd "$repo" && "$c" config -q)
         (cd "$repo" && "$c" -f docker-compose.yml -f docker-compose.override.yml \
             -f compose/db-port.yml config -q)
-        (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x \
+        (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x TRUSTED_HOSTS=x \
             "$c" "${prod[@]}" config -q)
         # Production refuses to start without its secrets, and says which one is missing.
         if out=$(cd "$repo" && env -u POSTGRES_PASSWORD -u SECRET_KEY -u ADMIN_USERNAME \
-            -u ADMIN_PASSWORD "$c" "${prod[@]}" config -q 2>&1); then
+            -u ADMIN_PASSWORD -u TRUSTED_HOSTS "$c" "${prod[@]}" config -q 2>&1); then
             fail "production config accepted without its secrets"
         fi
         grep -q 'POSTGRES_PASSWORD is required' <<<"$out" || fail "unclear message: $out"
@@ -100,7 +100,7 @@ static_checks() {
     step "production merge publishes nginx only; the replicas fit the connection budget"
     local n
     for n in "" 3; do
-        (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x \
+        (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x TRUSTED_HOSTS=x \
             API_REPLICAS=$n "$compose_125" "${prod[@]}" config) \
             | "$tools/compose-1.25.5/bin/python" -c '
 import re, sys, yaml
@@ -187,7 +187,7 @@ cleanup() {
     if [[ -n $dockerd_pid ]] && kill -0 "$dockerd_pid" 2>/dev/null; then
         step "teardown"
         compose down -v --remove-orphans --timeout 10 2>&1 | tail -n 3
-        (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x \
+        (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x TRUSTED_HOSTS=x \
             "$compose_125" "${prod[@]}" down -v --remove-orphans --timeout 10 2>&1 | tail -n 3)
         docker ps -aq | xargs -r /usr/bin/docker rm -f >/dev/null
         docker volume prune -f >/dev/null
@@ -316,7 +316,8 @@ production() {
     SECRET_KEY=$(head -c 48 /dev/urandom | base64)
     ADMIN_USERNAME=verify-admin
     ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64)
-    export POSTGRES_PASSWORD SECRET_KEY ADMIN_USERNAME ADMIN_PASSWORD
+    TRUSTED_HOSTS=localhost # and 127.0.0.1, which production.yml adds with the in-network names
+    export POSTGRES_PASSWORD SECRET_KEY ADMIN_USERNAME ADMIN_PASSWORD TRUSTED_HOSTS
 
     step "docker-compose -f docker-compose.yml -f compose/production.yml up -d"
     compose "${prod[@]}" up -d
