@@ -53,6 +53,7 @@ class Run:
         self.lock = threading.Lock()
         self.next_slot = 0
         self.started = time.monotonic()
+        self.started_at = time.time()  # the same moment on the wall clock, for the judge
         self.records: list[dict[str, Any]] = []
         self.header_names: set[str] = set()
         self.leaks: list[tuple[str, str]] = []
@@ -179,6 +180,7 @@ def run_load(args: argparse.Namespace) -> None:
     elapsed = time.monotonic() - run.started
     results = {
         "seconds": round(elapsed, 1),
+        "started_at": run.started_at,
         "rate_asked": args.rate,
         "prefix": run.prefix,
         "expected": EXPECTED,
@@ -275,6 +277,23 @@ def judge(directory: Path, containers: list[str]) -> int:
     print(f"served per replica: {', '.join(f'{c}: {n}' for c, n in sorted(served_by.items()))}")
     print(f"POSTs committed on the SIGKILLed replica whose 201 was lost: {lost_acknowledgements}")
     print(f"response header names: {', '.join(results['header_names'])}")
+    failed = [r for r in records if r["status"] != expected[r["method"]]]
+    print(f"requests answered otherwise than expected: {len(failed)}")
+    for record in failed[:30]:
+        logged = access.get(f"load-{record['n']}")
+        where = (
+            f"upstream {logged['upstream']} ({logged['upstream_status']})"
+            if logged
+            else "not logged"
+        )
+        print(
+            f"  at {record['started']:6.1f} s {record['method']} {record['path']}: "
+            f"{record['status'] or record.get('error')}, {where}"
+        )
+    print(
+        f"the SIGKILL: {killed_container[:12]} ({killed_address}) "
+        f"at {float(killed_at) - results['started_at']:.1f} s"
+    )
     for problem in problems[:40]:
         print(f"FAILED: {problem}", file=sys.stderr)
     return 1 if problems else 0

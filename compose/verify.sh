@@ -413,7 +413,7 @@ wait_upstreams() { # wait_upstreams NGINX SECONDS [CONTAINER]: every replica in 
 }
 
 rolling_restart_under_load() {
-    local load_dir=$run_dir/load nginx_id id load_pid victim restarts i budget
+    local load_dir=$run_dir/load nginx_id id load_pid victim restarts i budget before thief ids
     mkdir -p "$load_dir"
     chmod 777 "$load_dir" # the load runs as the image's user
     nginx_id=$(compose "${prod[@]}" ps -q nginx)
@@ -432,9 +432,24 @@ rolling_restart_under_load() {
     done
     [[ -e $load_dir/started ]] || fail "the load did not start in 120 s"
     sleep 5
-    for id in "${api_ids[@]}"; do
-        printf '[%4ds] docker restart %.12s (%s)\n' $((SECONDS - started)) "$id" "$(address_of "$id")"
-        docker restart -t 30 "$id" >/dev/null
+    for i in "${!api_ids[@]}"; do
+        id=${api_ids[i]}
+        before=$(address_of "$id")
+        if ((i == 1)); then
+            # This one comes back with another address: while it is stopped, a container of
+            # no service takes the address it had, so nginx must re-resolve to find it again.
+            printf '[%4ds] docker stop %.12s (%s), another container takes the address\n' \
+                $((SECONDS - started)) "$id" "$before"
+            docker stop -t 30 "$id" >/dev/null
+            thief=$(docker run -d --rm --network "${COMPOSE_PROJECT_NAME}_default" \
+                --entrypoint sleep "${NGINX_IMAGE:-nginx:1.27}" 300)
+            printf '[%4ds]   it has %s; docker start %.12s\n' $((SECONDS - started)) \
+                "$(address_of "$thief")" "$id"
+            docker start "$id" >/dev/null
+        else
+            printf '[%4ds] docker restart %.12s (%s)\n' $((SECONDS - started)) "$id" "$before"
+            docker restart -t 30 "$id" >/dev/null
+        fi
         wait_upstreams "$nginx_id" 120 "$id"
         printf '[%4ds]   %.12s is back at %s and in nginx'"'"'s upstream\n' \
             $((SECONDS - started)) "$id" "$(address_of "$id")"
@@ -466,6 +481,7 @@ rolling_restart_under_load() {
     touch "$load_dir/stop"
     wait "$load_pid" || { cat "$load_dir/load.out" >&2; fail "the load failed"; }
     cat "$load_dir/load.out"
+    docker rm -f "$thief" >/dev/null
 
     step "judge the load: nginx's access log, the numbers table"
     docker logs "$nginx_id" >"$load_dir/access.log" 2>/dev/null
