@@ -50,6 +50,15 @@ def start_server(server_database_url: str) -> ServerFactory:
 
 
 @pytest.fixture(scope="session")
+def tight_server(start_server: ServerFactory) -> Iterator[RunningServer]:
+    """A server with tight limits: one pooled connection (one request inside the app at a time),
+    a queue of two per lane, and 2 s for a whole request body."""
+    env = {"DB_POOL_SIZE": "1", "ADMISSION_QUEUE": "2", "BODY_TIMEOUT_SECONDS": "2"}
+    with start_server(env=env) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def in_process(server_database_url: str) -> AppFactory:
     """``in_process(env={...})``: a context manager running the ASGI app with those settings."""
     return partial(in_process_app, server_database_url)

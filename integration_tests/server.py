@@ -1,8 +1,10 @@
-"""Run ``python -m service`` as a subprocess for the tests: start, wait until ready, always stop.
+"""Serve the API (or a benchmark peer) as a subprocess: start, wait until ready, always stop.
 
-Used for the session's server and by tests that need a server of their own (other settings,
-several workers, a database behind a proxy). Each server gets a free port, its own working
-directory and an output file that is shown when it fails to start.
+The one harness for every server the tests and the load benchmark start: the session's server,
+the servers of tests that need their own (other settings, several workers, a database behind a
+proxy) and each variant the benchmark measures. Each server gets a free port (retried if another
+process takes it first), its own working directory, an output file shown when it fails to start,
+and a session of its own, so that stopping it reaches every worker it spawned and nothing else.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,20 +27,33 @@ import httpx
 #: Every server the tests start signs tokens with this key and bootstraps this supervisor.
 SECRET_KEY = "integration-tests-secret-key-0123456789"  # noqa: S105 - a test fixture
 ADMIN = ("admin", "admin-password")
+HOST = "127.0.0.1"  # loopback only
 
 STARTUP_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 15.0
 _POLL_SECONDS = 0.05
 _PORT_ATTEMPTS = 3
+#: What Hypercorn and uvicorn ("address already in use") and gunicorn ("connection in use")
+#: print when another process took the port between free_port() and their bind.
+_PORT_TAKEN = ("address already in use", "connection in use")
+_REPO = Path(__file__).resolve().parents[1]
+
+#: The command line serving on a port (the port is also in the environment as PORT).
+Command = Callable[[int], Sequence[str]]
 
 
 class ServerFailed(RuntimeError):
     """The server exited or did not become ready in time; the message carries its output."""
 
 
+def product_command(_port: int) -> list[str]:
+    """``python -m service``: migrate (a no-op once migrated), bootstrap, serve on PORT."""
+    return [sys.executable, "-m", "service"]
+
+
 @dataclass(frozen=True)
 class RunningServer:
-    """A started API: its base URL, its process and where its output goes."""
+    """A started server: its base URL, its process (a session leader) and its output file."""
 
     url: str
     process: subprocess.Popen[bytes]
@@ -48,11 +63,24 @@ class RunningServer:
         """Everything the server has written to stdout and stderr so far."""
         return self.output_path.read_text(errors="replace")
 
+    def worker_pids(self) -> list[int]:
+        """The processes that serve requests: the spawned or forked workers, else the server.
+
+        Hypercorn spawns its workers (and multiprocessing's idle resource tracker), gunicorn
+        forks them; uvicorn with one worker and a server without workers serve in-process.
+        """
+        workers = [
+            pid
+            for pid in _descendants(self.process.pid)
+            if "multiprocessing.resource_tracker" not in _cmdline(pid)
+        ]
+        return workers or [self.process.pid]
+
 
 def free_port() -> int:
-    """A TCP port that nothing listens on right now."""
+    """A loopback TCP port that nothing listens on right now."""
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((HOST, 0))
         port: int = probe.getsockname()[1]
         return port
 
@@ -62,21 +90,23 @@ def run_server(
     database_url: str,
     env: Mapping[str, str | None] | None = None,
     *,
+    command: Command = product_command,
     startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
 ) -> Iterator[RunningServer]:
-    """Serve the API on ``database_url`` with ``env`` overrides (None removes a variable).
+    """Serve ``command`` (default: the API) on ``database_url`` with ``env`` overrides.
 
-    Yields once ``/health/ready`` answers 200; stops the server (SIGTERM, then SIGKILL to its
-    whole process group) on exit, whatever happened.
+    An override of None removes the variable. Yields once ``/health/ready`` answers 200; stops
+    the server (SIGTERM, then SIGKILL to its whole process group) on exit, whatever happened.
     """
     with tempfile.TemporaryDirectory(prefix="itests-server-") as workdir:
         for attempt in range(1, _PORT_ATTEMPTS + 1):
-            server = _start(database_url, env or {}, Path(workdir), attempt)
+            server = _start(command, database_url, env or {}, Path(workdir), attempt)
             try:
                 _wait_until_ready(server, startup_timeout)
             except ServerFailed:
                 _stop(server.process)
-                if attempt < _PORT_ATTEMPTS and "address already in use" in server.output().lower():
+                output = server.output().lower()
+                if attempt < _PORT_ATTEMPTS and any(text in output for text in _PORT_TAKEN):
                     continue  # another process took the free port first
                 raise
             except BaseException:
@@ -90,16 +120,23 @@ def run_server(
 
 
 def _start(
-    database_url: str, overrides: Mapping[str, str | None], workdir: Path, attempt: int
+    command: Command,
+    database_url: str,
+    overrides: Mapping[str, str | None],
+    workdir: Path,
+    attempt: int,
 ) -> RunningServer:
     port = free_port()
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
-        HOST="127.0.0.1",
+        HOST=HOST,
         PORT=str(port),
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
+        # The repository first, so that a server can import integration_tests (the benchmark's
+        # fixtures) from its own working directory.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(_REPO), env.get("PYTHONPATH")])),
         SECRET_KEY=SECRET_KEY,
         ADMIN_USERNAME=ADMIN[0],
         ADMIN_PASSWORD=ADMIN[1],
@@ -112,7 +149,7 @@ def _start(
     output_path = workdir / f"server-{attempt}.log"
     with output_path.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service"],
+            list(command(port)),
             cwd=workdir,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -120,7 +157,7 @@ def _start(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: workers are stopped with it
         )
-    return RunningServer(f"http://127.0.0.1:{port}", process, output_path)
+    return RunningServer(f"http://{HOST}:{port}", process, output_path)
 
 
 def _wait_until_ready(server: RunningServer, timeout: float) -> None:
@@ -141,6 +178,7 @@ def _wait_until_ready(server: RunningServer, timeout: float) -> None:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
+    # SIGTERM to the main process only: it shuts its workers down gracefully itself.
     if process.poll() is None:
         with suppress(ProcessLookupError):
             process.send_signal(signal.SIGTERM)
@@ -152,6 +190,33 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])  # the name in () may hold spaces
+        children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    pending = [root]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 def login(url: str, username: str, password: str) -> str:

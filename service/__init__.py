@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import RequestEntityTooLarge, SecurityError
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import auth, cli, cors, database, logs, problems
-from service.bridge import BODY_TOO_LARGE, AsgiBridge, BridgedFlask
+from service.admission import Lane
+from service.asgi_adapter import REFUSAL, AsgiAdapter
+from service.auth.passwords import HASHING_THREADS
+from service.greenlet_bridge import BridgedFlask
 from service.problems import InvalidHost
 from service.settings import MAX_BODY_BYTES, Settings
+
+#: Probes: answered whatever else is waiting, and never turned away as "busy".
+PROBE_PATHS = ("/health/live", "/health/ready")
+LOGIN_PATH = "/auth/token"
+#: What a 503 from a full lane asks the client to wait: requests take milliseconds here.
+BUSY_RETRY_AFTER_SECONDS = 1
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -34,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     logs.init_app(app)
     app.before_request(_refuse_a_bad_host)  # before authentication: a bad Host is a 400 for all
-    app.before_request(_refuse_oversized_body)
+    app.before_request(_answer_refusal)
     app.after_request(_no_content_type_without_content)
     cors.init_app(app, settings.cors_origins)
     auth.init_app(app, settings)  # after CORS: preflights are answered before any token check
@@ -51,11 +60,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-def create_asgi_app(settings: Settings | None = None) -> AsgiBridge:
+def create_asgi_app(settings: Settings | None = None) -> AsgiAdapter:
     """The app for an ASGI server: its database opens at lifespan startup and closes at shutdown.
 
     Each Hypercorn worker process builds its own, so each has its own pooled engine on its own
-    event loop.
+    event loop, and its own admission lanes.
     """
     settings = settings or Settings.from_env()
     flask_app = create_app(settings)
@@ -68,14 +77,21 @@ def create_asgi_app(settings: Settings | None = None) -> AsgiBridge:
         if opened is not None:
             await opened.dispose()
 
-    # Admit as many requests into the app as the pool has connections; the rest queue here in
-    # arrival order (measured in commit 7a84380: unbounded, p99 of GET one was 2.5-3x higher).
-    return AsgiBridge(
+    def lane(concurrency: int) -> Lane:
+        return Lane(concurrency, settings.admission_queue, settings.admission_wait_seconds)
+
+    # Requests: as many inside the app as the pool has connections, so they never race for one.
+    # Logins: as many as there are hashing threads, so a login never waits for a hash while it
+    # holds a slot, and a flood of them queues in its own lane instead of in front of reads.
+    return AsgiAdapter(
         flask_app,
         max_body_bytes=MAX_BODY_BYTES,
+        body_timeout_seconds=settings.body_timeout_seconds,
         startup=startup,
         shutdown=shutdown,
-        max_concurrent=settings.db_pool_size,
+        default_lane=lane(settings.db_pool_size),
+        lanes={LOGIN_PATH: lane(HASHING_THREADS)} | dict.fromkeys(PROBE_PATHS),
+        retry_after_seconds=BUSY_RETRY_AFTER_SECONDS,
     )
 
 
@@ -88,10 +104,12 @@ def _refuse_a_bad_host() -> None:
         )
 
 
-def _refuse_oversized_body() -> None:
-    # The ASGI bridge stops reading a body past the limit and flags the request instead.
-    if request.environ.get(BODY_TOO_LARGE):
-        raise RequestEntityTooLarge(f"The body must be at most {MAX_BODY_BYTES} bytes.")
+def _answer_refusal() -> None:
+    # The ASGI adapter refused this request (a body too large or too slow, a full lane) and
+    # runs the app only so that the refusal is answered in the API's one error shape.
+    refusal: HTTPException | None = request.environ.get(REFUSAL)
+    if refusal is not None:
+        raise refusal
 
 
 def _no_content_type_without_content(response: Response) -> Response:

@@ -51,6 +51,9 @@ class Settings:
     db_statement_cache_size: int = 100
     #: After SIGTERM, how long readiness answers 503 while requests are still served.
     drain_delay_seconds: float = 0.0
+    body_timeout_seconds: float = 15.0
+    admission_queue: int = 100
+    admission_wait_seconds: float = 10.0
     secret_key: str = field(default=DEVELOPMENT_SECRET_KEY, repr=False)
     token_ttl_seconds: int = 8 * 3600  # a working day
     user_cache_seconds: int = 60
@@ -101,6 +104,13 @@ class Settings:
             ),
             drain_delay_seconds=reader.number(
                 "DRAIN_DELAY_SECONDS", defaults.drain_delay_seconds, allow_zero=True
+            ),
+            body_timeout_seconds=reader.number(
+                "BODY_TIMEOUT_SECONDS", defaults.body_timeout_seconds
+            ),
+            admission_queue=reader.integer("ADMISSION_QUEUE", defaults.admission_queue, 0, 10_000),
+            admission_wait_seconds=reader.number(
+                "ADMISSION_WAIT_SECONDS", defaults.admission_wait_seconds
             ),
             secret_key=env.get("SECRET_KEY") or defaults.secret_key,
             token_ttl_seconds=reader.integer(

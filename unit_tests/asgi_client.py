@@ -1,13 +1,14 @@
-"""A minimal in-process ASGI client, so the bridge is tested exactly as a server drives it."""
+"""A minimal in-process ASGI client, so the adapter is tested exactly as a server drives it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from service.bridge import AsgiBridge, Message
+from service.asgi_adapter import AsgiAdapter, Message
 
 
 @dataclass
@@ -46,7 +47,7 @@ def scope(
 
 
 async def call(
-    app: AsgiBridge,
+    app: AsgiAdapter,
     method: str = "GET",
     path: str = "/",
     *,
@@ -54,19 +55,39 @@ async def call(
     headers: Iterable[tuple[str, str]] = (),
     chunks: Iterable[bytes] = (),
     disconnect: bool = False,
+    leave: asyncio.Event | None = None,
+    pause: float = 0.0,
 ) -> tuple[Reply, int]:
-    """Drive one HTTP request; return the reply and how many times the app called receive()."""
+    """Drive one HTTP request; return the reply and how many times the app called receive().
+
+    ``pause`` seconds pass before each part of the body (a slow client); ``disconnect`` ends the
+    body with a disconnect. Once the body is whole, receive() answers
+    ``http.disconnect`` as a server does: when the response is complete, or earlier, when the
+    client leaves (``leave`` is set).
+    """
     pending: list[Message] = [
         {"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks
     ]
     pending.append({"type": "http.disconnect"} if disconnect else {"type": "http.request"})
     received = 0
     reply = Reply()
+    answered = asyncio.Event()
 
     async def receive() -> Message:
         nonlocal received
         received += 1
-        return pending.pop(0) if pending else {"type": "http.disconnect"}
+        if pending:
+            await asyncio.sleep(pause)
+            return pending.pop(0)
+        ends = [asyncio.ensure_future(answered.wait())]
+        if leave is not None:
+            ends.append(asyncio.ensure_future(leave.wait()))
+        try:
+            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for end in ends:
+                end.cancel()
+        return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
         reply.messages.append(message)
@@ -75,6 +96,8 @@ async def call(
             reply.headers = {k.decode(): v.decode() for k, v in message["headers"]}
         elif message["type"] == "http.response.body":
             reply.body += message.get("body", b"")
+            if not message.get("more_body", False):
+                answered.set()
 
     await app(scope(method, path, query, headers), receive, send)
     return reply, received

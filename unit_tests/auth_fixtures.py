@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import Flask
 
+from service.asgi_adapter import AsgiAdapter, Receive, Scope, Send
 from service.auth.cache import UserCache
 from service.auth.protection import user_cache
 from service.auth.tokens import issue_token
 from service.auth.users import Principal
-from service.bridge import AsgiBridge, Receive, Scope, Send
 from service.models import Role
 from service.settings import Settings
 
@@ -29,8 +29,8 @@ def sign_in(app: Flask, role: Role = Role.SUPERVISOR, user_id: int = 1, active: 
     return issue_token(settings.secret_key, user_id, role, settings.token_ttl_seconds)
 
 
-class SignedInBridge(AsgiBridge):
-    """An ASGI bridge whose requests carry ``Authorization: Bearer <token>`` unless they set one."""
+class SignedInAdapter(AsgiAdapter):
+    """An ASGI adapter whose requests carry ``Authorization: Bearer <token>`` unless set."""
 
     def __init__(self, app: Flask, token: str, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)

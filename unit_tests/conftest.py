@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 
 from service import create_app
-from service.bridge import AsgiBridge
+from service.asgi_adapter import AsgiAdapter
 from service.settings import MAX_BODY_BYTES, Settings
-from unit_tests.auth_fixtures import SignedInBridge, sign_in
+from unit_tests.auth_fixtures import SignedInAdapter, sign_in
 
 T = TypeVar("T")
 
@@ -29,9 +29,9 @@ def app(settings: Settings) -> Flask:
 
 
 @pytest.fixture
-def asgi(app: Flask) -> AsgiBridge:
-    """The app behind the ASGI bridge, its requests signed in as a supervisor."""
-    return SignedInBridge(app, sign_in(app), max_body_bytes=MAX_BODY_BYTES)
+def asgi(app: Flask) -> AsgiAdapter:
+    """The app behind the ASGI adapter, its requests signed in as a supervisor."""
+    return SignedInAdapter(app, sign_in(app), max_body_bytes=MAX_BODY_BYTES)
 
 
 @pytest.fixture

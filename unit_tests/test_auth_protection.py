@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from service.asgi_adapter import AsgiAdapter
 from service.auth.protection import is_public, may, public
 from service.auth.tokens import issue_token
-from service.bridge import AsgiBridge
 from service.models import Role
 from service.settings import MAX_BODY_BYTES, Settings
 from unit_tests.asgi_client import Reply, call
@@ -30,16 +30,16 @@ PUBLIC_ENDPOINTS = {
 
 
 @pytest.fixture
-def bare(app: Flask) -> AsgiBridge:
-    """The app behind the bridge, with no credentials added to requests."""
-    return AsgiBridge(app, max_body_bytes=MAX_BODY_BYTES)
+def bare(app: Flask) -> AsgiAdapter:
+    """The app behind the ASGI adapter, with no credentials added to requests."""
+    return AsgiAdapter(app, max_body_bytes=MAX_BODY_BYTES)
 
 
 def request(
-    run: Run, bridge: AsgiBridge, method: str, path: str, token: str | None = None
+    run: Run, adapter: AsgiAdapter, method: str, path: str, token: str | None = None
 ) -> Reply:
     headers = [("Authorization", f"Bearer {token}")] if token is not None else []
-    reply: Reply = run(call(bridge, method, path, headers=headers))[0]
+    reply: Reply = run(call(adapter, method, path, headers=headers))[0]
     return reply
 
 
@@ -58,7 +58,7 @@ def test_only_the_health_probes_the_login_and_the_documentation_are_public(app: 
 
 
 def test_every_other_route_and_method_answers_401_without_a_token(
-    app: Flask, bare: AsgiBridge, run: Run
+    app: Flask, bare: AsgiAdapter, run: Run
 ) -> None:
     checked = 0
     for rule in app.url_map.iter_rules():
@@ -73,7 +73,7 @@ def test_every_other_route_and_method_answers_401_without_a_token(
 
 
 def test_a_new_route_is_protected_without_anyone_asking(
-    app: Flask, bare: AsgiBridge, run: Run
+    app: Flask, bare: AsgiAdapter, run: Run
 ) -> None:
     @app.get("/t/new")
     async def new_route() -> dict[str, str]:
@@ -82,7 +82,7 @@ def test_a_new_route_is_protected_without_anyone_asking(
     assert request(run, bare, "GET", "/t/new").status == 401
 
 
-def test_public_marks_a_view_open(app: Flask, bare: AsgiBridge, run: Run) -> None:
+def test_public_marks_a_view_open(app: Flask, bare: AsgiAdapter, run: Run) -> None:
     @app.get("/t/open")
     @public
     async def open_route() -> dict[str, str]:
@@ -91,16 +91,16 @@ def test_public_marks_a_view_open(app: Flask, bare: AsgiBridge, run: Run) -> Non
     assert request(run, bare, "GET", "/t/open").status == 200
 
 
-def test_liveness_needs_no_token(bare: AsgiBridge, run: Run) -> None:
+def test_liveness_needs_no_token(bare: AsgiAdapter, run: Run) -> None:
     reply = request(run, bare, "GET", "/health/live")
     assert reply.status == 200 and reply.json() == {"status": "ok"}
 
 
-def test_an_unknown_url_is_401_not_a_map_of_what_exists(bare: AsgiBridge, run: Run) -> None:
+def test_an_unknown_url_is_401_not_a_map_of_what_exists(bare: AsgiAdapter, run: Run) -> None:
     assert request(run, bare, "GET", "/nowhere").status == 401
 
 
-def test_a_cors_preflight_needs_no_token(bare: AsgiBridge, run: Run) -> None:
+def test_a_cors_preflight_needs_no_token(bare: AsgiAdapter, run: Run) -> None:
     headers = [
         ("Origin", "http://frontend.example"),
         ("Access-Control-Request-Method", "DELETE"),
@@ -111,7 +111,7 @@ def test_a_cors_preflight_needs_no_token(bare: AsgiBridge, run: Run) -> None:
     assert "Authorization" in reply.headers["access-control-allow-headers"]
 
 
-def test_no_token_is_401_with_a_bare_bearer_challenge(bare: AsgiBridge, run: Run) -> None:
+def test_no_token_is_401_with_a_bare_bearer_challenge(bare: AsgiAdapter, run: Run) -> None:
     reply = request(run, bare, "GET", "/numbers")
     assert reply.status == 401
     assert reply.headers["content-type"] == "application/problem+json"
@@ -120,13 +120,13 @@ def test_no_token_is_401_with_a_bare_bearer_challenge(bare: AsgiBridge, run: Run
 
 
 @pytest.mark.parametrize("header", ["Basic YWRtaW46YWRtaW4=", "Bearer", "Bearer   ", "Token abc"])
-def test_a_header_that_is_not_bearer_token_is_401(bare: AsgiBridge, run: Run, header: str) -> None:
+def test_a_header_that_is_not_bearer_token_is_401(bare: AsgiAdapter, run: Run, header: str) -> None:
     reply, _ = run(call(bare, "GET", "/numbers", headers=[("Authorization", header)]))
     assert reply.status == 401
     assert 'error="invalid_request"' in reply.headers["www-authenticate"]
 
 
-def test_a_tampered_token_is_401_saying_invalid(app: Flask, bare: AsgiBridge, run: Run) -> None:
+def test_a_tampered_token_is_401_saying_invalid(app: Flask, bare: AsgiAdapter, run: Run) -> None:
     token = sign_in(app)
     reply = request(
         run, bare, "GET", "/numbers", token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
@@ -138,7 +138,7 @@ def test_a_tampered_token_is_401_saying_invalid(app: Flask, bare: AsgiBridge, ru
 
 
 def test_an_expired_token_is_401_saying_expired(
-    app: Flask, settings: Settings, bare: AsgiBridge, run: Run
+    app: Flask, settings: Settings, bare: AsgiAdapter, run: Run
 ) -> None:
     sign_in(app, user_id=5)
     token = issue_token(settings.secret_key, 5, Role.SUPERVISOR, 60, now=1_000_000)
@@ -149,7 +149,7 @@ def test_an_expired_token_is_401_saying_expired(
     assert reply.json()["type"].endswith("/token-expired")
 
 
-def test_a_deactivated_users_token_is_401(app: Flask, bare: AsgiBridge, run: Run) -> None:
+def test_a_deactivated_users_token_is_401(app: Flask, bare: AsgiAdapter, run: Run) -> None:
     token = sign_in(app, user_id=9, active=False)
     reply = request(run, bare, "GET", "/numbers", token)
     assert reply.status == 401
@@ -157,7 +157,7 @@ def test_a_deactivated_users_token_is_401(app: Flask, bare: AsgiBridge, run: Run
 
 
 def test_the_role_comes_from_the_user_row_not_the_token(
-    app: Flask, settings: Settings, bare: AsgiBridge, run: Run
+    app: Flask, settings: Settings, bare: AsgiAdapter, run: Run
 ) -> None:
     sign_in(app, Role.VIEWER, user_id=3)  # demoted after the token below was issued
     token = issue_token(settings.secret_key, 3, Role.SUPERVISOR, 60)
@@ -165,7 +165,7 @@ def test_the_role_comes_from_the_user_row_not_the_token(
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-def test_a_viewer_may_not_write(app: Flask, bare: AsgiBridge, run: Run, method: str) -> None:
+def test_a_viewer_may_not_write(app: Flask, bare: AsgiAdapter, run: Run, method: str) -> None:
     token = sign_in(app, Role.VIEWER, user_id=2)
     path = "/numbers" if method == "POST" else "/numbers/1"
     reply = request(run, bare, method, path, token)
@@ -175,7 +175,7 @@ def test_a_viewer_may_not_write(app: Flask, bare: AsgiBridge, run: Run, method: 
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
-def test_a_viewer_may_read(app: Flask, bare: AsgiBridge, run: Run, method: str) -> None:
+def test_a_viewer_may_read(app: Flask, bare: AsgiAdapter, run: Run, method: str) -> None:
     @app.route("/t/read", methods=["GET"])
     async def read() -> dict[str, str]:
         return {"read": "ok"}

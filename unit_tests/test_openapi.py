@@ -18,7 +18,7 @@ from flask import Flask
 from openapi_spec_validator import validate
 
 from service import create_app, docs
-from service.bridge import AsgiBridge
+from service.asgi_adapter import AsgiAdapter
 from service.numbers.fields import FIELDS, WRITABLE
 from service.numbers.listing import FILTER_PARAMETERS, SLICING_PARAMETERS
 from service.settings import Settings
@@ -111,7 +111,7 @@ def test_the_list_parameters_are_the_field_tables_filters(document: dict[str, An
     assert listed == expected
 
 
-def test_openapi_json_is_served_with_an_etag(run: Run, asgi: AsgiBridge) -> None:
+def test_openapi_json_is_served_with_an_etag(run: Run, asgi: AsgiAdapter) -> None:
     response = request(run, asgi, "GET", "/openapi.json")
     assert response.status == 200
     assert response.headers["content-type"] == "application/json"
@@ -123,7 +123,7 @@ def test_openapi_json_is_served_with_an_etag(run: Run, asgi: AsgiBridge) -> None
     assert again.status == 304
 
 
-def test_docs_page_loads_the_vendored_renderer(run: Run, asgi: AsgiBridge) -> None:
+def test_docs_page_loads_the_vendored_renderer(run: Run, asgi: AsgiAdapter) -> None:
     response = request(run, asgi, "GET", "/docs")
     assert response.status == 200
     assert response.headers["content-type"].startswith("text/html")
@@ -133,7 +133,7 @@ def test_docs_page_loads_the_vendored_renderer(run: Run, asgi: AsgiBridge) -> No
     assert "docs/static/swagger-ui/swagger-ui-bundle.js" in page
 
 
-def test_documentation_assets_are_cached_and_revalidated(run: Run, asgi: AsgiBridge) -> None:
+def test_documentation_assets_are_cached_and_revalidated(run: Run, asgi: AsgiAdapter) -> None:
     path = "/docs/static/swagger-ui/swagger-ui-bundle.js"
     first = request(run, asgi, "GET", path)
     assert first.status == 200
@@ -147,7 +147,7 @@ def test_documentation_assets_are_cached_and_revalidated(run: Run, asgi: AsgiBri
     "path", ["/docs/static/nope.js", "/docs/static/../openapi.yaml", "/docs/static/%2e%2e/app.py"]
 )
 def test_unknown_documentation_files_are_404_problems(
-    run: Run, asgi: AsgiBridge, path: str
+    run: Run, asgi: AsgiAdapter, path: str
 ) -> None:
     reply = request(run, asgi, "GET", path)
     assert reply.status == 404
@@ -155,7 +155,7 @@ def test_unknown_documentation_files_are_404_problems(
 
 
 def test_documentation_files_are_read_off_the_event_loop(
-    run: Run, asgi: AsgiBridge, monkeypatch: pytest.MonkeyPatch
+    run: Run, asgi: AsgiAdapter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     readers: list[str] = []
     real_read = docs._read

@@ -53,6 +53,35 @@ def test_secret_key_is_not_shown_in_repr() -> None:
     assert "s3cr3t-value" not in repr(settings)
 
 
+def test_request_deadlines_and_admission_have_bounded_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.body_timeout_seconds == 15.0
+    assert (settings.admission_queue, settings.admission_wait_seconds) == (100, 10.0)
+
+
+def test_request_deadlines_and_admission_are_read() -> None:
+    settings = Settings.from_env(
+        {"BODY_TIMEOUT_SECONDS": "2.5", "ADMISSION_QUEUE": "0", "ADMISSION_WAIT_SECONDS": "1"}
+    )
+    assert settings.body_timeout_seconds == 2.5
+    assert (settings.admission_queue, settings.admission_wait_seconds) == (0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BODY_TIMEOUT_SECONDS", "0"),
+        ("BODY_TIMEOUT_SECONDS", "forever"),
+        ("ADMISSION_QUEUE", "-1"),
+        ("ADMISSION_QUEUE", "many"),
+        ("ADMISSION_WAIT_SECONDS", "301"),
+    ],
+)
+def test_bad_deadline_or_admission_values_are_refused(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
 def test_production_needs_the_host_names_it_answers_to() -> None:
     with pytest.raises(SettingsError, match="TRUSTED_HOSTS is required"):
         Settings.from_env({"APP_ENV": "production", "SECRET_KEY": "k" * 40})

@@ -21,7 +21,7 @@ from service import cli
 from service.settings import Settings
 
 DEFAULT_SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-#: The login the benchmark uses once authentication exists (created in every template).
+#: The supervisor the benchmark's tokens name (bootstrapped in every template).
 ADMIN_USERNAME = "bench-admin"
 ADMIN_PASSWORD = "bench-admin-password-not-a-secret"  # noqa: S105 - a throwaway benchmark user
 
@@ -112,6 +112,8 @@ class Template:
     name: str
     rows: int
     seed_seconds: float
+    #: The id of the benchmark's supervisor (ADMIN_USERNAME), whose tokens the scenarios send.
+    admin_id: int
 
 
 class Databases:
@@ -149,12 +151,10 @@ class Databases:
             }
         )
         cli.upgrade_database(settings)
-        bootstrap = getattr(cli, "bootstrap_supervisor", None)  # exists once auth has landed
-        if bootstrap is not None:
-            bootstrap(settings)
+        cli.bootstrap_supervisor(settings)
         started = time.perf_counter()
-        asyncio.run(_seed(_plain_url(url), rows))
-        return Template(name, rows, time.perf_counter() - started)
+        admin_id = asyncio.run(_seed(_plain_url(url), rows))
+        return Template(name, rows, time.perf_counter() - started, admin_id)
 
     def copy(self, template: Template, label: str) -> str:
         """A new database holding exactly the template's rows; returns its name."""
@@ -193,7 +193,8 @@ def benchmark_databases(url: str | None = None) -> Iterator[Databases]:
         databases.drop_all()
 
 
-async def _seed(url: str, rows: int) -> None:
+async def _seed(url: str, rows: int) -> int:
+    """Insert ``rows`` numbers; return the benchmark supervisor's id."""
     connection = await asyncpg.connect(url)
     try:
         await connection.execute("SET maintenance_work_mem = '512MB'")
@@ -233,5 +234,9 @@ async def _seed(url: str, rows: int) -> None:
         inserted = await connection.fetchval("SELECT count(*) FROM numbers")
         if inserted != rows:
             raise RuntimeError(f"seeded {inserted} numbers instead of {rows}")
+        admin_id: int = await connection.fetchval(
+            "SELECT id FROM users WHERE username = $1", ADMIN_USERNAME
+        )
+        return admin_id
     finally:
         await connection.close()

@@ -1,18 +1,20 @@
-"""The scenarios: what each one requests, as wrk Lua, and how the API is prepared for them."""
+"""The scenarios: what each one requests, as wrk Lua, and what the API is asked before them."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from integration_tests.load.dataset import ADMIN_PASSWORD, ADMIN_USERNAME
 from integration_tests.load.wrk import lua_string
 
 PAGE_SIZE = 100
+#: The smaller page a table UI asks for (the comparison with the peers reports it).
+SMALL_PAGE_SIZE = 50
 SORTED_FILTERED = "/numbers?_sort=monthyPrice&_order=desc&currency=U%24&value_like=84"
 
 
@@ -54,6 +56,8 @@ class Scenario:
     needs_cursor: bool = False
     #: List scenarios must keep half their 800-row throughput at 1,000,000 rows.
     is_list: bool = False
+    #: A read without sort, filter or cursor: the peer fixtures serve it too.
+    plain_read: bool = False
 
 
 def _static(path: Callable[[Target], str]) -> Callable[[Target], str]:
@@ -94,18 +98,27 @@ end
 
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("get_one", "`GET /numbers/{id}` (random ids)", _get_one),
+    Scenario("get_one", "`GET /numbers/{id}` (random ids)", _get_one, plain_read=True),
     Scenario(
         "list_first",
         "`GET /numbers?_page=1&_limit=100`",
         _static(lambda t: f"/numbers?_page=1&_limit={PAGE_SIZE}"),
         is_list=True,
+        plain_read=True,
+    ),
+    Scenario(
+        "list_50",
+        "`GET /numbers?_page=1&_limit=50`",
+        _static(lambda t: f"/numbers?_page=1&_limit={SMALL_PAGE_SIZE}"),
+        is_list=True,
+        plain_read=True,
     ),
     Scenario(
         "list_deep",
         "deep page `_page=N-1&_limit=100`",
         _static(lambda t: f"/numbers?_page={t.deep_page}&_limit={PAGE_SIZE}"),
         is_list=True,
+        plain_read=True,
     ),
     Scenario(
         "list_deep_cursor",
@@ -129,18 +142,6 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("post", "`POST /numbers` (unique values)", _post, content_type="application/json"),
 )
-
-
-def log_in(client: httpx.Client) -> str | None:
-    """A supervisor's token, or None when the API has no ``POST /auth/token`` (no auth yet)."""
-    response = client.post(
-        "/auth/token", json={"username": ADMIN_USERNAME, "password": ADMIN_PASSWORD}
-    )
-    if response.status_code in (404, 405):
-        return None
-    response.raise_for_status()
-    token: str = response.json()["access_token"]
-    return token
 
 
 def find_deep_cursor(client: httpx.Client, deep_page: int) -> tuple[str | None, bool | None]:
@@ -171,11 +172,38 @@ def _cursor_of(url: str) -> str:
     return ""
 
 
-def describe(target: Target) -> dict[str, object]:
-    """What the run knew about the API, for the JSON report."""
-    return {
-        "auth": target.token is not None,
-        "cursor": target.deep_cursor_path is not None,
-        "deep_page": target.deep_page,
-        "deep_cursor_path": target.deep_cursor_path,
-    }
+def plain_answers(client: httpx.Client, rows: int, refused: dict[str, str]) -> dict[str, Any]:
+    """What the API answers to plain reads that every variant serves, for comparing variants.
+
+    Per path: the status, the media type, ``X-Total-Count`` and the JSON body; per token of
+    ``refused`` (what makes it invalid -> the token), the status of a read that sends it.
+    """
+    paths = ("/numbers/1", f"/numbers/{rows}", f"/numbers?_page=1&_limit={SMALL_PAGE_SIZE}")
+    answers = {}
+    for path in paths:
+        response = client.get(path)
+        answers[path] = {
+            "status": response.status_code,
+            "type": response.headers.get("Content-Type", "").partition(";")[0].strip(),
+            "total": response.headers.get("X-Total-Count"),
+            "body": response.json() if response.status_code == 200 else None,
+        }
+    for reason, token in refused.items():
+        response = client.get("/numbers/1", headers={"Authorization": f"Bearer {token}"})
+        answers[f"/numbers/1 with {reason}"] = {"status": response.status_code}
+    return answers
+
+
+def differences(
+    expected: dict[str, dict[str, Any]], actual: dict[str, dict[str, Any]]
+) -> list[str]:
+    """Where ``actual`` answers differ from ``expected`` (the first differing aspect per path)."""
+    found = []
+    for path, want in expected.items():
+        got = actual.get(path, {})
+        for aspect in want:
+            if got.get(aspect) != want[aspect]:
+                shown = str(got.get(aspect))[:200]
+                found.append(f"{path}: {aspect} {shown} instead of {str(want[aspect])[:200]}")
+                break
+    return found

@@ -14,14 +14,13 @@ coroutines are awaited differs.
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from flask import Flask
 
-from service import bridge, create_app, database
+from service import create_app, database
 from service.logs import configure_logging
 from service.settings import Settings
 
@@ -49,16 +48,8 @@ def create_threadpool_app(settings: Settings | None = None) -> Flask:
 
         return run
 
-    def await_on_loop(awaitable: Coroutine[Any, Any, Any]) -> Any:
-        return asyncio.run_coroutine_threadsafe(awaitable, loop).result()
-
-    # An instance attribute shadows BridgedFlask.async_to_sync, which needs a request greenlet;
-    # modules that call the bridge's await_ directly (authentication) get the same treatment.
+    # An instance attribute shadows BridgedFlask.async_to_sync, which needs a request greenlet.
     flask_app.async_to_sync = async_to_sync  # type: ignore[method-assign]
-    for name, module in list(sys.modules.items()):
-        if name.startswith("service.") and name != bridge.__name__:
-            if getattr(module, "await_", None) is bridge.await_:
-                module.await_ = await_on_loop  # type: ignore[attr-defined]
 
     async def open_on_loop() -> database.Database:
         return database.open_database(settings)

@@ -1,18 +1,15 @@
 """Password hashing with werkzeug.security (scrypt, its current default parameters).
 
-Why a thread pool: one scrypt check (N=32768, r=8) takes about 120-170 ms of CPU on this
-2-core machine; on the event loop it would stall every other request of the worker for as long.
-``hashlib.scrypt`` releases the GIL, so in a thread it runs beside the loop. Measured with one
-worker while 8 failed logins ran at once, the latency of ``GET /health/live``: hashing on the
-loop, p95 160-325 ms and max 200-340 ms; in this pool, p95 40-70 ms and max 60-140 ms (the rest
-is the two cores being busy hashing). The pool is small and dedicated: each hash also needs
-32 MiB of memory, so a flood of logins queues here instead of exhausting memory or the loop's
-default executor, while numbers requests keep being served.
+Why a thread pool: one scrypt check costs about 150 ms of CPU; on the event loop it would stall
+every other request of the worker for as long. ``hashlib.scrypt`` releases the GIL, so in a
+thread it runs beside the loop. The pool is small and dedicated, since each hash also needs
+32 MiB of memory (the ASGI entry admits only as many logins at once as it has threads).
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -23,6 +20,8 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 
 _pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="password-hash")
+_nobody_lock = threading.Lock()
+_nobodys_hash: str | None = None
 
 
 def hash_password(password: str) -> str:
@@ -43,12 +42,19 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
     """
     loop = asyncio.get_running_loop()
     if password_hash is None:
-        await loop.run_in_executor(_pool, password_matches, _DUMMY_HASH, password)
+        await loop.run_in_executor(_pool, _matches_nobody, password)
         return False
     return await loop.run_in_executor(_pool, password_matches, password_hash, password)
 
 
-# Made once when the worker imports this module (one hash, ~0.15 s), with the same method and
-# parameters as real hashes, so that checking against it costs what a real check costs, from
-# the first login on.
-_DUMMY_HASH = hash_password("not the password of anyone")
+def _matches_nobody(password: str) -> bool:
+    """Check ``password`` against a hash of nobody's password, as costly as a real check.
+
+    The hash is made once, on first use (in a hashing thread, never at import), with the same
+    method and parameters as real hashes.
+    """
+    global _nobodys_hash
+    with _nobody_lock:
+        if _nobodys_hash is None:
+            _nobodys_hash = hash_password("not the password of anyone")
+    return password_matches(_nobodys_hash, password)
