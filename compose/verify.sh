@@ -316,7 +316,9 @@ production() {
     SECRET_KEY=$(head -c 48 /dev/urandom | base64)
     ADMIN_USERNAME=verify-admin
     ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64)
-    TRUSTED_HOSTS=localhost # and 127.0.0.1, which production.yml adds with the in-network names
+    # What clients here call the API (production.yml adds 127.0.0.1 and the in-network names);
+    # api.test is the name the integration tests' raw requests send.
+    TRUSTED_HOSTS=localhost,api.test
     export POSTGRES_PASSWORD SECRET_KEY ADMIN_USERNAME ADMIN_PASSWORD TRUSTED_HOSTS
 
     step "docker-compose -f docker-compose.yml -f compose/production.yml up -d"
