@@ -26,11 +26,23 @@ import httpx
 import pytest
 
 from integration_tests.in_process import InProcessApp, in_process_app
+from integration_tests.private_postgres import PrivatePostgres
 from integration_tests.server import ADMIN, RunningServer, run_server
 
 ServerFactory = Callable[..., AbstractContextManager[RunningServer]]
 AppFactory = Callable[..., AbstractContextManager[InProcessApp]]
 Connect = Callable[..., httpx.Client]
+
+
+@pytest.fixture(scope="session")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A running PostgreSQL cluster of the tests' own; a test that stops it starts it again."""
+    cluster = PrivatePostgres()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
 
 
 @pytest.fixture(scope="session")

@@ -40,24 +40,26 @@ def _sqlite_write_lock(path: str) -> Iterator[None]:
 @contextmanager
 def _postgresql_write_lock(url: str) -> Iterator[None]:
     # psql reads its commands from stdin, so the transaction stays open until we end it.
-    psql = subprocess.Popen(
+    with subprocess.Popen(  # the with block closes its pipes and waits for it
         ["psql", "--no-psqlrc", "--quiet", "--tuples-only", "--no-align", url],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-    )
-    assert psql.stdin is not None and psql.stdout is not None
-    try:
-        # EXCLUSIVE mode blocks INSERT, UPDATE and DELETE, and lets plain SELECTs through.
-        psql.stdin.write(f"BEGIN; LOCK TABLE numbers IN EXCLUSIVE MODE; SELECT '{LOCKED}';\n")
-        psql.stdin.flush()
-        line = psql.stdout.readline().strip()
-        assert line == LOCKED, f"psql did not take the lock: {line!r}"
-        yield
-        psql.stdin.write("ROLLBACK;\n")
-        psql.stdin.close()
-        psql.wait(timeout=10)
-    finally:
-        if psql.poll() is None:
-            psql.kill()
-            psql.wait()
+    ) as psql:
+        assert psql.stdin is not None and psql.stdout is not None
+        try:
+            # EXCLUSIVE mode blocks INSERT, UPDATE and DELETE, and lets plain SELECTs through.
+            psql.stdin.write(f"BEGIN; LOCK TABLE numbers IN EXCLUSIVE MODE; SELECT '{LOCKED}';\n")
+            psql.stdin.flush()
+            line = psql.stdout.readline().strip()
+            assert line == LOCKED, f"psql did not take the lock: {line!r}"
+            yield
+            psql.stdin.write("ROLLBACK;\n")
+            psql.stdin.flush()
+        finally:
+            if psql.poll() is None:
+                psql.stdin.close()
+                try:
+                    psql.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    psql.kill()

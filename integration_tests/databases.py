@@ -1,41 +1,51 @@
-"""Empty databases for tests that watch servers start from nothing, and one-query reads of them.
-
-On PostgreSQL (``TEST_DATABASE_URL``) a new database is created on the same server and dropped
-afterwards; on SQLite it is a new file. Queries run on an engine of their own, on a loop of
-their own, so a synchronous test can read what the servers wrote.
-"""
+"""Databases of a test's own, for tests whose rows must be all there is in the table."""
 
 from __future__ import annotations
 
 import asyncio
-import secrets
+import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import make_url, pool, text
+import asyncpg
+from sqlalchemy import pool, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 
 @contextmanager
-def empty_database(like_url: str, directory: Path) -> Iterator[str]:
-    """The URL of a new, empty database of the same kind and server as ``like_url``."""
-    url = make_url(like_url)
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite+aiosqlite:///{directory / 'empty.sqlite3'}"
+def fresh_database(label: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, empty database, dropped afterwards.
+
+    On TEST_DATABASE_URL's PostgreSQL server when it is set, else a SQLite file in ``directory``.
+    """
+    shared = os.environ.get("TEST_DATABASE_URL")
+    if not shared:
+        yield f"sqlite+aiosqlite:///{directory / f'{label}.sqlite3'}"
         return
-    name = f"itests_empty_{secrets.token_hex(6)}"
-    maintenance = url.set(database="postgres").render_as_string(hide_password=False)
-    _run_autocommit(maintenance, f'CREATE DATABASE "{name}"')
+    server = make_url(shared)
+    name = f"{label}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield server.set(database=name).render_as_string(hide_password=False)
     finally:
-        _run_autocommit(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def scalar(url: str, sql: str, **params: Any) -> Any:
-    """The first column of the first row of ``sql`` on ``url``."""
+    """The first column of the first row of ``sql`` on ``url``, read on an engine of its own."""
 
     async def query() -> Any:
         engine = create_async_engine(url, poolclass=pool.NullPool)
@@ -49,7 +59,7 @@ def scalar(url: str, sql: str, **params: Any) -> Any:
 
 
 def connections_to(url: str) -> int:
-    """How many sessions PostgreSQL has open on the database of ``url`` (not counting ours)."""
+    """How many sessions PostgreSQL has open on the database of ``url`` (none of them ours)."""
     parsed = make_url(url)
     maintenance = parsed.set(database="postgres").render_as_string(hide_password=False)
     count: int = scalar(
@@ -58,15 +68,3 @@ def connections_to(url: str) -> int:
         name=parsed.database,
     )
     return count
-
-
-def _run_autocommit(url: str, sql: str) -> None:
-    async def run() -> None:
-        engine = create_async_engine(url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text(sql))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(run())

@@ -92,17 +92,18 @@ def run_server(
     *,
     command: Command = product_command,
     startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
+    ready_path: str = "/health/ready",
 ) -> Iterator[RunningServer]:
     """Serve ``command`` (default: the API) on ``database_url`` with ``env`` overrides.
 
-    An override of None removes the variable. Yields once ``/health/ready`` answers 200; stops
-    the server (SIGTERM, then SIGKILL to its whole process group) on exit, whatever happened.
+    An override of None removes the variable. Yields once ``ready_path`` answers 200; stops the
+    server (SIGTERM, then SIGKILL to its whole process group) on exit, whatever happened.
     """
     with tempfile.TemporaryDirectory(prefix="itests-server-") as workdir:
         for attempt in range(1, _PORT_ATTEMPTS + 1):
             server = _start(command, database_url, env or {}, Path(workdir), attempt)
             try:
-                _wait_until_ready(server, startup_timeout)
+                _wait_until_ready(server, startup_timeout, ready_path)
             except ServerFailed:
                 _stop(server.process)
                 output = server.output().lower()
@@ -160,7 +161,7 @@ def _start(
     return RunningServer(f"http://{HOST}:{port}", process, output_path)
 
 
-def _wait_until_ready(server: RunningServer, timeout: float) -> None:
+def _wait_until_ready(server: RunningServer, timeout: float, ready_path: str) -> None:
     deadline = time.monotonic() + timeout
     with httpx.Client(base_url=server.url, timeout=2) as client:
         while True:
@@ -168,7 +169,7 @@ def _wait_until_ready(server: RunningServer, timeout: float) -> None:
             if code is not None:
                 raise ServerFailed(f"the server exited with code {code}:\n{server.output()}")
             with suppress(httpx.TransportError):
-                if client.get("/health/ready").status_code == 200:
+                if client.get(ready_path).status_code == 200:
                     return
             if time.monotonic() > deadline:
                 raise ServerFailed(

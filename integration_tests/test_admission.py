@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import httpx
 
@@ -61,11 +61,11 @@ def test_liveness_answers_while_every_slot_waits_on_the_database(
     tight_server: RunningServer, server_database_url: str
 ) -> None:
     url = tight_server.url
-    with signed_in_client(url) as api:
+    with signed_in_client(url) as api, ExitStack() as sockets:
         auth = {"Authorization": api.headers["Authorization"]}
         with numbers_writes_blocked(server_database_url):
             # One POST inside the app waiting on the database, two queued behind it.
-            stuck = [connect(url) for _ in range(3)]
+            stuck = [sockets.enter_context(connect(url)) for _ in range(3)]
             for sock in stuck:
                 sock.sendall(json_request("POST", "/numbers", number_body(), auth))
             time.sleep(0.7)

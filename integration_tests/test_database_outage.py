@@ -1,35 +1,30 @@
 """When PostgreSQL goes away the API answers 503 quickly, and recovers by itself when it is back.
 
-A TCP proxy stands between a server of this test's own and PostgreSQL; cutting the proxy is
-the database going away, without touching the database other tests use.
+A TCP proxy stands between a server of this test's own and a database on the tests' private
+PostgreSQL cluster; cutting the proxy is the network to the database going away (no message
+from the server, just closed sockets), while ``test_database_restart.py`` stops the server.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import suppress
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 
 from integration_tests.api_client import create_number, expect_problem
-from integration_tests.conftest import ServerFactory
-from integration_tests.server import free_port, signed_in_client
+from integration_tests.private_postgres import PrivatePostgres
+from integration_tests.server import free_port, run_server, signed_in_client
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 QUICKLY_SECONDS = 5.0  # the longest a request may take to say 503
 RECOVERY_SECONDS = 20.0
 
-pytestmark = pytest.mark.skipif(
-    not TEST_DATABASE_URL.startswith("postgresql"),
-    reason="needs TEST_DATABASE_URL on PostgreSQL: the outage is made by cutting a TCP proxy "
-    "to the database server (SQLite is a file and cannot become unreachable)",
-)
+pytestmark = pytest.mark.private_postgres
 
 
 class TcpProxy:
@@ -90,29 +85,20 @@ class TcpProxy:
                 sock.shutdown(socket.SHUT_RDWR)
 
 
-def _through(proxy_port: int) -> str:
-    """TEST_DATABASE_URL with its host and port replaced by the proxy's."""
-    parts = urlsplit(TEST_DATABASE_URL)
-    user = parts.netloc.rpartition("@")[0]
-    netloc = f"{user}@127.0.0.1:{proxy_port}" if user else f"127.0.0.1:{proxy_port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 @pytest.fixture
-def proxy() -> Iterator[TcpProxy]:
-    parts = urlsplit(TEST_DATABASE_URL)
-    proxy = TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+def proxy(private_postgres: PrivatePostgres) -> Iterator[TcpProxy]:
+    proxy = TcpProxy(("127.0.0.1", private_postgres.port))
     proxy.start()
     yield proxy
     proxy.stop()
 
 
 @pytest.fixture
-def api_behind_proxy(start_server: ServerFactory, proxy: TcpProxy) -> Iterator[httpx.Client]:
-    with (
-        start_server(env={"DATABASE_URL": _through(proxy.port)}) as server,
-        signed_in_client(server.url) as client,
-    ):
+def api_behind_proxy(private_postgres: PrivatePostgres, proxy: TcpProxy) -> Iterator[httpx.Client]:
+    name = f"outage_{uuid.uuid4().hex[:12]}"
+    private_postgres.create_database(name)
+    url = private_postgres.url(name).replace(f":{private_postgres.port}/", f":{proxy.port}/")
+    with run_server(url) as server, signed_in_client(server.url) as client:
         yield client
 
 

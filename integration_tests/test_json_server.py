@@ -17,23 +17,18 @@ the field's ``toString()`` (``_gte``/``_lte`` with JavaScript's ``<=``, so text 
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
 from integration_tests.api_client import digits_of, links_of
 from integration_tests.conftest import log_in
+from integration_tests.databases import fresh_database
 from integration_tests.in_process import in_process_app
 from integration_tests.json_server import NotInstalled, check_installed, run_json_server
 from integration_tests.server import ADMIN
@@ -447,27 +442,8 @@ class Servers:
 @pytest.fixture(scope="module")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database of this module's own: on TEST_DATABASE_URL's server, else a SQLite file."""
-    shared = os.environ.get("TEST_DATABASE_URL")
-    if not shared:
-        path: Path = tmp_path_factory.mktemp("json-server") / "numbers.sqlite3"
-        yield f"sqlite+aiosqlite:///{path}"
-        return
-    server = make_url(shared)
-    name = f"json_server_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(admin_dsn)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_database("json_server", tmp_path_factory.mktemp("json-server")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

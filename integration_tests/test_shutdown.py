@@ -21,7 +21,7 @@ import pytest
 
 from integration_tests.api_client import digits_of, expect_problem, number_body
 from integration_tests.conftest import ServerFactory
-from integration_tests.databases import connections_to, empty_database, scalar
+from integration_tests.databases import connections_to, fresh_database, scalar
 from integration_tests.server import ADMIN, login, run_server
 
 DRAIN_DELAY_SECONDS = 3
@@ -59,9 +59,9 @@ def test_sigterm_turns_readiness_503_at_once_while_requests_are_still_served(
 
 
 def test_sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_0(
-    server_database_url: str, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
-    with empty_database(server_database_url, tmp_path) as database_url:
+    with fresh_database("shutdown", tmp_path) as database_url:
         with run_server(database_url) as server:
             token = login(server.url, *ADMIN)
             created = number_body()

@@ -16,7 +16,7 @@ import httpx
 from alembic.script import ScriptDirectory
 
 from integration_tests.conftest import ServerFactory
-from integration_tests.databases import empty_database, scalar
+from integration_tests.databases import fresh_database, scalar
 from integration_tests.server import ADMIN, RunningServer, login, run_server
 from service.cli import alembic_config
 from service.settings import Settings
@@ -52,9 +52,9 @@ def head_revision(database_url: str) -> str | None:
 
 
 def test_replicas_starting_together_on_an_empty_database_migrate_once_and_make_one_supervisor(
-    server_database_url: str, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
-    with empty_database(server_database_url, tmp_path) as database_url:
+    with fresh_database("startup", tmp_path) as database_url:
         with servers_started_together(REPLICAS, database_url) as servers:
             for server in servers:  # each is ready, and each signs in the one supervisor
                 assert httpx.get(f"{server.url}/health/ready", timeout=10).status_code == 200

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from service import database, serving
 from service.auth import public
-from service.problems import DATABASE_DOWN_ERRORS, DatabaseUnavailable, Problem
+from service.problems import Problem, database_accepts_writes
 
 bp = Blueprint("health", __name__, url_prefix="/health")
 
@@ -35,11 +35,13 @@ async def live() -> ResponseReturnValue:
 @bp.get("/ready")
 @public
 async def ready() -> ResponseReturnValue:
-    """The service can reach its database and is not shutting down."""
+    """The service can reach its database, the database accepts writes, and it is not stopping.
+
+    Otherwise the database's error handlers answer: 503 with Retry-After while it cannot be
+    reached, 503 without one while it refuses writes; and 503 "draining" once SIGTERM came.
+    """
     if serving.is_draining():
         raise Draining()
-    try:
-        await database.ping()
-    except DATABASE_DOWN_ERRORS:
-        raise DatabaseUnavailable("The database does not answer; retry shortly.") from None
+    await database.probe()
+    database_accepts_writes()
     return {"status": "ok"}

@@ -7,14 +7,15 @@ converted here, so every error leaves the service as ``application/problem+json`
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from service import database
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE_BASE = "https://telecom-numbers.example/problems/"
@@ -202,14 +203,26 @@ class DatabaseUnavailable(Problem):
         super().__init__(detail, headers={"Retry-After": str(self.retry_after_seconds)})
 
 
-#: Exceptions that mean "the database is not there" rather than "the code is wrong".
-DATABASE_DOWN_ERRORS: tuple[type[Exception], ...] = (
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,  # pool checkout timed out
-    ConnectionError,  # refused or reset by the database server
-    TimeoutError,  # connect or statement timeout
-    socket.gaierror,  # the database host name does not resolve (its container is gone)
+class DatabaseRefusesWrites(Problem):
+    """The database is read-only or full (503): no Retry-After, an operator has to fix it."""
+
+    status = 503
+    type_slug = "database-refuses-writes"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database refuses writes (it is read-only or full); reads still work. "
+            "Retrying will not help until an operator makes it writable again."
+        )
+
+
+#: What a database call raises when it fails: SQLAlchemy's wrapper of the driver's error, the
+#: pool's timeout, or an unwrapped socket error. Which of them are outages, which refusals to
+#: write and which bugs is decided by ``service.database`` alone.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.DBAPIError,
+    sa_exc.TimeoutError,
+    OSError,  # refused, reset, timed out (TimeoutError), unresolvable host (socket.gaierror)
 )
 
 
@@ -258,25 +271,67 @@ def _render_http_exception(error: HTTPException) -> Response:
     return problem_response(status, detail, headers=headers)
 
 
-def _render_database_down(error: BaseException) -> Response:
-    log.warning("database unavailable: %s: %s", type(error).__name__, error)
-    return _render_problem(DatabaseUnavailable())
+def _render_database_error(error: Exception) -> Response:
+    if database.refuses_writes(error):
+        _report_refused_writes(error)
+        return _render_problem(DatabaseRefusesWrites())
+    if database.is_outage(error):
+        log.warning("database unavailable: %s", _cause(error))
+        return _render_problem(DatabaseUnavailable())
+    log.error("database error on %s %s", request.method, request.path, exc_info=error)
+    return _server_error()
+
+
+class _RefusedWrites:
+    """Logs the database's refusal to write at ERROR once, not on every write that meets it."""
+
+    reported = False
+
+
+def _report_refused_writes(error: Exception) -> None:
+    if _RefusedWrites.reported:
+        log.debug("database refuses writes: %s", _cause(error))
+        return
+    _RefusedWrites.reported = True
+    log.error(
+        "the database refuses writes (%s); writes get 503 until an operator makes it "
+        "writable (logged once; /health/ready says so meanwhile)",
+        _cause(error),
+    )
+
+
+def _cause(error: Exception) -> str:
+    # The driver's error alone: SQLAlchemy's message adds the statement and its parameters,
+    # which are the clients' data and do not belong in a warning logged on every request.
+    cause = database.driver_error(error)
+    return f"{type(cause).__name__}: {cause}"
+
+
+def database_accepts_writes() -> None:
+    """The database accepted a write probe: log the next refusal at ERROR again."""
+    _RefusedWrites.reported = False
+
+
+def _server_error() -> Response:
+    return problem_response(
+        500, "The server failed to handle this request; it has been logged with its request id."
+    )
 
 
 def _render_server_error(error: InternalServerError) -> Response:
     # Flask has already logged the traceback (with the request id) in log_exception.
     original = error.original_exception
-    if isinstance(original, DATABASE_DOWN_ERRORS):
-        return _render_database_down(original)
-    return problem_response(
-        500, "The server failed to handle this request; it has been logged with its request id."
-    )
+    if isinstance(original, Exception) and (
+        database.is_outage(original) or database.refuses_writes(original)
+    ):
+        return _render_database_error(original)
+    return _server_error()
 
 
 def init_app(app: Flask) -> None:
     """Register the handlers that turn every error into problem+json."""
     app.register_error_handler(Problem, _render_problem)
     app.register_error_handler(HTTPException, _render_http_exception)
-    for error_class in DATABASE_DOWN_ERRORS:
-        app.register_error_handler(error_class, _render_database_down)
+    for error_class in DATABASE_ERRORS:
+        app.register_error_handler(error_class, _render_database_error)
     app.register_error_handler(InternalServerError, _render_server_error)

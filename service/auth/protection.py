@@ -9,15 +9,16 @@ needs the supervisor role.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import MethodNotAllowed
 
+from service import database
 from service.auth.cache import UserCache
 from service.auth.tokens import TokenExpired, TokenInvalid, read_token
 from service.auth.users import Principal, load_principal
-from service.database import session_scope
 from service.models import Role
 from service.problems import AuthenticationFailed, RoleForbidden
 from service.settings import Settings, current_settings
@@ -72,11 +73,6 @@ def _invalid_token(reason: str, type_slug: str = "invalid-token") -> Authenticat
     )
 
 
-async def _fetch_principal(user_id: int) -> Principal | None:
-    async with session_scope() as session:
-        return await load_principal(session, user_id)
-
-
 def user_cache(app: Flask) -> UserCache:
     """The app's cache of user rows."""
     cache: UserCache = app.extensions[_CACHE]
@@ -87,7 +83,7 @@ async def _principal(user_id: int) -> Principal | None:
     cache = user_cache(current_app)
     found, principal = cache.get(user_id)
     if not found:
-        principal = await _fetch_principal(user_id)
+        principal = await database.read(partial(load_principal, user_id=user_id))
         cache.put(user_id, principal)
     return principal
 

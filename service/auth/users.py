@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from service.models import MAX_USERNAME_LENGTH, Role, User
 
@@ -52,11 +52,6 @@ class Principal:
     active: bool
     token_version: int = 0
 
-    @classmethod
-    def of(cls, user: User) -> Principal:
-        """The principal of a loaded ``user`` row."""
-        return cls(user.id, user.username, Role(user.role), user.active, user.token_version)
-
 
 async def find_user(session: AsyncSession, username: str) -> User | None:
     """The user called ``username`` (normalized), or None."""
@@ -66,10 +61,19 @@ async def find_user(session: AsyncSession, username: str) -> User | None:
     return result
 
 
-async def load_principal(session: AsyncSession, user_id: int) -> Principal | None:
-    """The principal of user ``user_id``, or None when there is no such user."""
-    user = await session.get(User, user_id)
-    return None if user is None else Principal.of(user)
+async def load_principal(connection: AsyncConnection, user_id: int) -> Principal | None:
+    """The principal of user ``user_id``, or None when there is no such user (a read)."""
+    found = await connection.execute(
+        select(User.id, User.username, User.role, User.active, User.token_version).where(
+            User.id == user_id
+        )
+    )
+    row = found.first()
+    return (
+        None
+        if row is None
+        else Principal(row.id, row.username, Role(row.role), row.active, row.token_version)
+    )
 
 
 async def add_user(session: AsyncSession, username: str, password_hash: str, role: Role) -> User:

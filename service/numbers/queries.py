@@ -1,4 +1,8 @@
-"""Database work for numbers. Each function takes the session first and knows nothing of HTTP."""
+"""Database work for numbers. Each function takes the session first and knows nothing of HTTP.
+
+Reads take a connection (``service.database.read``: autocommit, Core rows, no ORM identity
+map); writes take the session of their transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, delete, false, func, literal, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from service.models import MAX_ID, Number, amount_text, numbers_total
 from service.numbers.cursor import OrderBy
@@ -16,6 +20,9 @@ from service.numbers.fields import FIELDS, Match
 from service.numbers.listing import Filter, ListQuery, Op
 from service.numbers.validation import NumberFields
 from service.phone import digits_of
+
+#: A number read as a Core row: its columns by attribute name (``row.monthly_price``).
+NumberRow = Row[*tuple[Any, ...]]
 
 
 def _matches(match: Match, column: ColumnElement[Any], text: str) -> ColumnElement[bool] | None:
@@ -68,7 +75,7 @@ def _conditions(query: ListQuery) -> list[ColumnElement[bool]]:
 class Page:
     """One page of numbers and what the client needs to navigate from it."""
 
-    rows: list[Row[Any]]
+    rows: list[NumberRow]
     #: Rows matching the filters; capped at the count limit when ``exact`` is False.
     total: int
     exact: bool
@@ -85,7 +92,7 @@ class Page:
 Keys = tuple[int | str | Decimal, ...]
 
 
-def _keys(row: Row[Any], order_by: OrderBy) -> Keys:
+def _keys(row: NumberRow, order_by: OrderBy) -> Keys:
     return tuple(getattr(row, column) for column, _ in order_by)
 
 
@@ -157,7 +164,7 @@ def _total(
     return select(func.count()).select_from(matching).scalar_subquery()
 
 
-async def list_numbers(session: AsyncSession, query: ListQuery, count_limit: int) -> Page:
+async def list_numbers(connection: AsyncConnection, query: ListQuery, count_limit: int) -> Page:
     """One page of the numbers matching the query, in a total order, and how many match.
 
     One statement: the count joined to the page, so an empty page still brings the count.
@@ -182,7 +189,7 @@ async def list_numbers(session: AsyncSession, query: ListQuery, count_limit: int
         .select_from(counted.outerjoin(page, true()))
         .order_by(*_ordering(query.order_by, reverse, page.c))
     )
-    result = (await session.execute(statement)).all()
+    result = (await connection.execute(statement)).all()
     total = int(result[0].total)
     rows = [row for row in result if row.id is not None]
     exact = not conditions or total <= count_limit
@@ -199,16 +206,29 @@ async def list_numbers(session: AsyncSession, query: ListQuery, count_limit: int
     return Page(rows, total, exact, started_later, more)
 
 
+async def read_number(connection: AsyncConnection, number_id: int) -> NumberRow | None:
+    """The number with this id as a row to render (its version included), or None."""
+    if not 1 <= number_id <= MAX_ID:
+        return None  # no row can have it; the driver would overflow on it
+    found = await connection.execute(
+        select(*_LISTED, _NUMBERS.c.version).where(_NUMBERS.c.id == number_id)
+    )
+    return found.first()
+
+
 async def get_number(session: AsyncSession, number_id: int) -> Number | None:
-    """The number with this id, or None."""
+    """The number with this id, to change it in ``session``; or None."""
     if not 1 <= number_id <= MAX_ID:
         return None  # no row can have it; the driver would overflow on it
     return await session.get(Number, number_id)
 
 
-async def find_id_by_digits(session: AsyncSession, digits: str) -> int | None:
+async def find_id_by_digits(connection: AsyncConnection, digits: str) -> int | None:
     """The id of the number with these digits, or None."""
-    return await session.scalar(select(Number.id).where(Number.digits == digits))
+    found: int | None = await connection.scalar(
+        select(_NUMBERS.c.id).where(_NUMBERS.c.digits == digits)
+    )
+    return found
 
 
 async def add_number(session: AsyncSession, fields: NumberFields) -> Number:

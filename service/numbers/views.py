@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from flask import Blueprint, Response, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
@@ -11,11 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from service import database
 from service.database import session_scope
 from service.models import Number
 from service.numbers import queries
 from service.numbers.fields import render
 from service.numbers.listing import cursor_link_header, link_header, parse_list_query
+from service.numbers.queries import NumberRow
 from service.numbers.validation import Mode, NumberFields, parse_number
 from service.payloads import JSON, MERGE_PATCH_JSON, read_json
 from service.phone import digits_of
@@ -28,7 +31,7 @@ bp = Blueprint("numbers", __name__, url_prefix="/numbers")
 _WRITE_ATTEMPTS = 3
 
 
-def etag_of(number: Number) -> str:
+def etag_of(number: Number | NumberRow) -> str:
     """The strong entity tag of the number's current version (without quotes)."""
     return f"{number.id}.{number.version}"
 
@@ -70,12 +73,12 @@ async def _unique_digits(value: str | None) -> AsyncIterator[None]:
     except IntegrityError:
         if value is None:
             raise
-        async with session_scope() as session:
-            existing = await queries.find_id_by_digits(session, digits_of(value))
+        digits = digits_of(value)
+        existing = await database.read(partial(queries.find_id_by_digits, digits=digits))
         raise NumberConflict(value, existing) from None
 
 
-def _with_etag(number: Number, status: int = 200) -> Response:
+def _with_etag(number: Number | NumberRow, status: int = 200) -> Response:
     response = jsonify(render(number))
     response.status_code = status
     response.set_etag(etag_of(number))
@@ -87,8 +90,9 @@ async def list_numbers() -> ResponseReturnValue:
     """A page of the numbers for sale, filtered and sorted (json-server's dialect)."""
     settings = current_settings()
     query = parse_list_query(request.args, settings.max_page_size)
-    async with session_scope() as session:
-        page = await queries.list_numbers(session, query, settings.count_limit)
+    page = await database.read(
+        partial(queries.list_numbers, query=query, count_limit=settings.count_limit)
+    )
     headers = {"X-Total-Count": str(page.total)}
     if not page.exact:
         headers["X-Total-Count-Exact"] = "false"
@@ -123,8 +127,9 @@ async def create_number() -> ResponseReturnValue:
 @bp.get("/<int:number_id>")
 async def get_number(number_id: int) -> ResponseReturnValue:
     """One number, with its ETag; 304 when the client's copy is current."""
-    async with session_scope() as session:
-        number = await _existing(session, number_id)
+    number = await database.read(partial(queries.read_number, number_id=number_id))
+    if number is None:
+        raise _not_found(number_id)
     return _with_etag(number).make_conditional(request)
 
 
