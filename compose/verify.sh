@@ -32,7 +32,10 @@ prod=(-f docker-compose.yml -f compose/production.yml)
 replicas=3
 # The suite in a container is about the deployed API; these modules start servers of their own
 # to test process supervision and start-up races, which CI runs on the host on both databases.
-own_server_tests=(--ignore=integration_tests/test_startup.py
+# The rest is the image's own command (docker-compose.yml, Dockerfile).
+suite=(pytest -p no:cacheprovider -m "not reference_client and not private_postgres"
+    integration_tests
+    --ignore=integration_tests/test_startup.py
     --ignore=integration_tests/test_shutdown.py
     --ignore=integration_tests/test_worker_supervision.py
     --ignore=integration_tests/test_replicas.py)
@@ -302,8 +305,7 @@ YAML
         | grep -i '^x-total-count: [0-9]\{3\}' || fail "no demo data"
 
     step "docker-compose run --rm -T integration-tests"
-    compose run --rm -T integration-tests pytest -p no:cacheprovider -m "not reference_client" \
-        integration_tests "${own_server_tests[@]}"
+    compose run --rm -T integration-tests "${suite[@]}"
 
     step "docker-compose down -v"
     compose down -v --timeout 10
@@ -357,8 +359,7 @@ production() {
     echo "ok: gzip, Link through 127.0.0.1:$http_port"
 
     step "integration tests through nginx"
-    compose "${prod[@]}" run --rm -T -e API_URL=http://nginx:8080 integration-tests \
-        pytest -p no:cacheprovider -m "not reference_client" integration_tests "${own_server_tests[@]}"
+    compose "${prod[@]}" run --rm -T -e API_URL=http://nginx:8080 integration-tests "${suite[@]}"
 
     step "rate limiting on the published port answers 429 as problem+json"
     python3 - "$http_port" <<'PY'
