@@ -24,23 +24,20 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=
 RUN python -m venv --without-pip /opt/venv
 WORKDIR /src
-# Dependencies first, from pyproject.toml alone, so that a code change reuses this layer.
-# Versions are bounded in pyproject.toml, which is what DL3013 asks for.
-COPY pyproject.toml ./
-# hadolint ignore=DL3013
-RUN mkdir service \
-    && touch README.md service/__init__.py \
-    && pip --python /opt/venv/bin/python install ".[production]" \
-    && pip --python /opt/venv/bin/python uninstall --yes telecom-numbers \
-    && rm -rf service README.md build ./*.egg-info
-COPY README.md ./
+# Dependencies first, at the exact versions and hashes of the lock file (`make lock` writes it
+# from pyproject.toml), so that a code change reuses this layer and every build installs the same.
+COPY requirements/production.txt ./requirements/
+RUN pip --python /opt/venv/bin/python install --require-hashes -r requirements/production.txt
+COPY pyproject.toml README.md ./
 COPY service ./service
+# Only the service itself: its dependencies are all installed above.
+# hadolint ignore=DL3013
 RUN pip --python /opt/venv/bin/python install --no-deps . \
     && rm -rf build ./*.egg-info
 
 FROM build AS build-tests
-# hadolint ignore=DL3013
-RUN pip --python /opt/venv/bin/python install ".[test]"
+COPY requirements/test.txt ./requirements/
+RUN pip --python /opt/venv/bin/python install --require-hashes -r requirements/test.txt
 
 # --- integration-tests: runs the suite against $API_URL -------------------------------------
 FROM base AS integration-tests

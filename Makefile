@@ -39,3 +39,27 @@ bench-smoke:
 # A py-spy flame graph (SVG) of one scenario under load; the path is printed at the end.
 profile:
 	$(PYTHON) -m integration_tests.load --scenarios $(SCENARIO) --runs 1 --profile $(PROFILE_DIR) $(BENCH_ARGS)
+
+# The lock files: exact, hashed versions the Docker images install. `make lock` after any change
+# to the dependencies in pyproject.toml. requirements/production.txt is what the api image
+# installs (runtime and the production extra), requirements/test.txt what the integration-tests
+# image adds (the test extra), at the same versions for the packages both share. One universal
+# resolution serves every Python the image may run (3.11 in CI's stand-in, 3.12 in the official
+# python:3.12-slim), against PyPI only. Versions already pinned stay unless pyproject.toml
+# excludes them; `make lock UPGRADE=--upgrade` moves everything to the newest allowed.
+UV := $(if $(wildcard .venv/bin/uv),.venv/bin/uv,uv)
+UPGRADE ?=
+COMPILE = $(UV) pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	--quiet --custom-compile-command "make lock" $(UPGRADE)
+
+.PHONY: lock check-lock
+
+lock:
+	$(COMPILE) --extra production -o requirements/production.txt
+	$(COMPILE) --extra production --extra test -c requirements/production.txt \
+		-o requirements/test.txt
+
+# CI: the committed lock files are what `make lock` makes of pyproject.toml.
+check-lock: lock
+	@git diff --exit-code -- requirements/ \
+		|| { echo "requirements/ does not match pyproject.toml: run make lock, commit it" >&2; exit 1; }

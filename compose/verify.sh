@@ -6,9 +6,11 @@
 #   2. stand-in base images (compose/standins/build.sh; cached under $VERIFY_CACHE);
 #   3. a private dockerd; development: build, `up -d`, health, curl on the published
 #      port, `docker-compose run --rm -T integration-tests`;
-#   4. production behind nginx: `up -d`, curl through nginx, the integration tests with
-#      API_URL pointing at nginx (its unpublished, unlimited port 8080), the rate limits on
-#      the published port;
+#   4. production behind nginx with API_REPLICAS=3: `up -d`, curl through nginx, the
+#      integration tests with API_URL pointing at nginx (its unpublished, unlimited port
+#      8080), the rate limits on the published port; then a mixed load through nginx while
+#      every replica is restarted in turn and one is killed with SIGKILL (compose/rolling-load.py),
+#      judged by judge_rolling_load below; the reason phrase of a status line through nginx;
 #   5. teardown in a trap: the containers, volumes and networks it made, then its dockerd.
 #
 # Run as root (dockerd, debootstrap): `bash compose/verify.sh`. It installs what it needs
@@ -27,6 +29,16 @@ http_port=${VERIFY_HTTP_PORT:-18080}
 compose_125=$tools/compose-1.25.5/bin/docker-compose
 compose_129=/usr/bin/docker-compose
 prod=(-f docker-compose.yml -f compose/production.yml)
+replicas=3
+# The suite in a container is about the deployed API; these modules start servers of their own
+# to test process supervision and start-up races, which CI runs on the host on both databases.
+# The rest is the image's own command (docker-compose.yml, Dockerfile).
+suite=(pytest -p no:cacheprovider -m "not reference_client and not private_postgres"
+    integration_tests
+    --ignore=integration_tests/test_startup.py
+    --ignore=integration_tests/test_shutdown.py
+    --ignore=integration_tests/test_worker_supervision.py
+    --ignore=integration_tests/test_replicas.py)
 
 started=$SECONDS
 step() { printf '\n=== [%4ds] %s\n' $((SECONDS - started)) "$*"; }
@@ -78,26 +90,47 @@ static_checks() {
         (cd "$repo" && "$c" config -q)
         (cd "$repo" && "$c" -f docker-compose.yml -f docker-compose.override.yml \
             -f compose/db-port.yml config -q)
-        (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x \
+        (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x TRUSTED_HOSTS=x \
             "$c" "${prod[@]}" config -q)
         # Production refuses to start without its secrets, and says which one is missing.
         if out=$(cd "$repo" && env -u POSTGRES_PASSWORD -u SECRET_KEY -u ADMIN_USERNAME \
-            -u ADMIN_PASSWORD "$c" "${prod[@]}" config -q 2>&1); then
+            -u ADMIN_PASSWORD -u TRUSTED_HOSTS "$c" "${prod[@]}" config -q 2>&1); then
             fail "production config accepted without its secrets"
         fi
         grep -q 'POSTGRES_PASSWORD is required' <<<"$out" || fail "unclear message: $out"
     done
 
-    step "production merge publishes nginx only"
-    (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x \
-        "$compose_125" "${prod[@]}" config) | "$tools/compose-1.25.5/bin/python" -c '
-import sys, yaml
+    step "production merge publishes nginx only; the replicas fit the connection budget"
+    local n
+    for n in "" 3; do
+        (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x TRUSTED_HOSTS=x \
+            API_REPLICAS=$n "$compose_125" "${prod[@]}" config) \
+            | "$tools/compose-1.25.5/bin/python" -c '
+import re, sys, yaml
 services = yaml.safe_load(sys.stdin)["services"]
 published = sorted(name for name, s in services.items() if s.get("ports"))
 assert published == ["nginx"], f"published in production: {published}"
 assert services["integration-tests"].get("scale") == 0, "up would run the tests in production"
-assert services["api"]["environment"]["TRUSTED_PROXIES"] == "1"
-print("ok: only nginx is published; integration-tests has scale 0")
+api = services["api"]
+assert api["environment"]["TRUSTED_PROXIES"] == "1"
+replicas = int(api["scale"])
+assert replicas == int(sys.argv[1] or 2), f"API_REPLICAS={sys.argv[1]!r} gave scale {replicas}"
+# Each replica holds at most WEB_CONCURRENCY x DB_POOL_SIZE connections (max_overflow=0);
+# PostgreSQL keeps 3 for superusers, and 17 stay free for one-off clients.
+pools = replicas * int(api["environment"]["WEB_CONCURRENCY"]) * int(api["environment"]["DB_POOL_SIZE"])
+limit = int(re.search(r"max_connections=(\d+)", " ".join(services["db"]["command"])).group(1))
+assert pools <= limit - 3 - 17, f"{pools} pooled connections do not fit max_connections={limit}"
+print(f"ok: only nginx is published; {replicas} replicas hold at most {pools} of {limit} connections")
+' "$n"
+    done
+
+    step "development publishes the API on the loopback interface only"
+    (cd "$repo" && "$compose_125" config) | "$tools/compose-1.25.5/bin/python" -c '
+import sys, yaml
+(port,) = yaml.safe_load(sys.stdin)["services"]["api"]["ports"]
+published = port if isinstance(port, str) else "%s:%s" % (port.get("host_ip"), port["published"])
+assert published.startswith("127.0.0.1:"), published
+print(f"ok: {published}")
 '
 
     step "hadolint Dockerfile"
@@ -157,7 +190,7 @@ cleanup() {
     if [[ -n $dockerd_pid ]] && kill -0 "$dockerd_pid" 2>/dev/null; then
         step "teardown"
         compose down -v --remove-orphans --timeout 10 2>&1 | tail -n 3
-        (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x \
+        (cd "$repo" && POSTGRES_PASSWORD=x SECRET_KEY=x ADMIN_USERNAME=x ADMIN_PASSWORD=x TRUSTED_HOSTS=x \
             "$compose_125" "${prod[@]}" down -v --remove-orphans --timeout 10 2>&1 | tail -n 3)
         docker ps -aq | xargs -r /usr/bin/docker rm -f >/dev/null
         docker volume prune -f >/dev/null
@@ -182,18 +215,18 @@ cleanup() {
 }
 
 # --- helpers for the running stacks --------------------------------------------------------
-wait_healthy() { # wait_healthy SERVICE SECONDS [COMPOSE ARGS...]
-    local service=$1 limit=$2 id status i
+wait_healthy() { # wait_healthy SERVICE SECONDS [COMPOSE ARGS...]: every container of SERVICE
+    local service=$1 limit=$2 ids status i
     shift 2
-    id=$(compose "$@" ps -q "$service")
-    [[ -n $id ]] || fail "no container for $service"
+    mapfile -t ids < <(compose "$@" ps -q "$service")
+    ((${#ids[@]})) || fail "no container for $service"
     for ((i = 0; i < limit; i++)); do
-        status=$(docker inspect --format '{{.State.Health.Status}}' "$id")
+        status=$(docker inspect --format '{{.State.Health.Status}}' "${ids[@]}" | sort -u)
         [[ $status == healthy ]] && return 0
         sleep 1
     done
     compose "$@" logs --tail 50 "$service" >&2
-    fail "$service is $status after ${limit}s"
+    fail "$service is $(tr '\n' ' ' <<<"$status")after ${limit}s"
 }
 
 wait_http() { # wait_http URL SECONDS
@@ -256,6 +289,11 @@ YAML
     compose up -d
     [[ -z $(compose ps -q integration-tests) ]] || fail "'up' started the integration tests"
     wait_healthy api 180
+    step "the published port $api_port is on the loopback interface only"
+    local published
+    published=$(docker port "$(compose ps -q api)" 8000)
+    [[ $published == "127.0.0.1:$api_port" ]] || fail "api is published on $published"
+    echo "ok: $published"
     step "curl the published port $api_port"
     local base=http://127.0.0.1:$api_port token
     curl -fsS "$base/health/ready"
@@ -267,7 +305,7 @@ YAML
         | grep -i '^x-total-count: [0-9]\{3\}' || fail "no demo data"
 
     step "docker-compose run --rm -T integration-tests"
-    compose run --rm -T integration-tests
+    compose run --rm -T integration-tests "${suite[@]}"
 
     step "docker-compose down -v"
     compose down -v --timeout 10
@@ -275,23 +313,30 @@ YAML
 
 # --- 4. production ---------------------------------------------------------------------------
 production() {
-    export COMPOSE_PROJECT_NAME=telecomverify HTTP_PORT=$http_port
+    export COMPOSE_PROJECT_NAME=telecomverify HTTP_PORT=$http_port API_REPLICAS=$replicas
     POSTGRES_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' 'Az')
     SECRET_KEY=$(head -c 48 /dev/urandom | base64)
     ADMIN_USERNAME=verify-admin
     ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64)
-    export POSTGRES_PASSWORD SECRET_KEY ADMIN_USERNAME ADMIN_PASSWORD
+    # What clients here call the API (production.yml adds 127.0.0.1 and the in-network names);
+    # api.test is the name the integration tests' raw requests send.
+    TRUSTED_HOSTS=localhost,api.test
+    export POSTGRES_PASSWORD SECRET_KEY ADMIN_USERNAME ADMIN_PASSWORD TRUSTED_HOSTS
 
     step "docker-compose -f docker-compose.yml -f compose/production.yml up -d"
     compose "${prod[@]}" up -d
     wait_healthy api 180 "${prod[@]}"
     wait_http "http://127.0.0.1:$http_port/health/live" 60
 
-    step "the API port is published nowhere"
-    local ports
-    ports=$(docker port "$(compose "${prod[@]}" ps -q api)")
-    [[ -z $ports ]] || fail "api publishes $ports"
-    echo "ok"
+    step "$replicas API replicas, whose port is published nowhere"
+    local ports id
+    mapfile -t api_ids < <(compose "${prod[@]}" ps -q api)
+    ((${#api_ids[@]} == replicas)) || fail "${#api_ids[@]} api containers, not $replicas"
+    for id in "${api_ids[@]}"; do
+        ports=$(docker port "$id")
+        [[ -z $ports ]] || fail "api $id publishes $ports"
+    done
+    echo "ok: ${#api_ids[@]} replicas, none published"
 
     step "curl through nginx on port $http_port"
     local base=http://127.0.0.1:$http_port headers token
@@ -314,7 +359,7 @@ production() {
     echo "ok: gzip, Link through 127.0.0.1:$http_port"
 
     step "integration tests through nginx"
-    compose "${prod[@]}" run --rm -T -e API_URL=http://nginx:8080 integration-tests
+    compose "${prod[@]}" run --rm -T -e API_URL=http://nginx:8080 integration-tests "${suite[@]}"
 
     step "rate limiting on the published port answers 429 as problem+json"
     python3 - "$http_port" <<'PY'
@@ -333,8 +378,142 @@ assert limited[0] == "application/problem+json", limited
 print(f"ok: {statuses.count(200)} answered, {statuses.count(429)} limited")
 PY
 
+    rolling_restart_under_load
+    reason_phrase_through_nginx
+
     step "docker-compose -f docker-compose.yml -f compose/production.yml down -v"
     compose "${prod[@]}" down -v --timeout 10
+}
+
+# --- 4b. scale-out: a rolling restart and a SIGKILL under load ------------------------------
+api_ids=()
+
+address_of() { # address_of CONTAINER: its address on the compose network
+    docker inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"
+}
+
+record_addresses() { # record_addresses FILE: "container address" of every api replica
+    local id
+    for id in "${api_ids[@]}"; do
+        printf '%s %s\n' "$id" "$(address_of "$id")" >>"$1"
+    done
+}
+
+wait_upstreams() { # wait_upstreams NGINX SECONDS [CONTAINER]: every replica in nginx's upstream
+    local nginx_id=$1 limit=$2 container=${3:-} servers address i
+    for ((i = 0; i < limit; i++)); do
+        servers=$(docker exec "$nginx_id" cat /etc/nginx/upstreams/api.conf 2>/dev/null || true)
+        address=
+        [[ -z $container ]] || address=$(address_of "$container")
+        if (($(grep -c '^server .* max_fails' <<<"$servers") == replicas)) \
+            && { [[ -z $container ]] || { [[ -n $address ]] && grep -q "^server $address:" <<<"$servers"; }; }; then
+            return 0
+        fi
+        sleep 1
+    done
+    printf '%s\n' "$servers" >&2
+    fail "nginx does not have all $replicas replicas ready after ${limit}s"
+}
+
+rolling_restart_under_load() {
+    local load_dir=$run_dir/load nginx_id id load_pid victim restarts i budget before thief ids
+    mkdir -p "$load_dir"
+    chmod 777 "$load_dir" # the load runs as the image's user
+    nginx_id=$(compose "${prod[@]}" ps -q nginx)
+    wait_upstreams "$nginx_id" 60
+    record_addresses "$load_dir/addresses"
+
+    step "mixed load through nginx; each of the $replicas replicas restarts in turn, then one is SIGKILLed"
+    compose "${prod[@]}" run --rm -T --no-deps -e API_URL=http://nginx:8080 \
+        -v "$repo/compose/rolling-load.py:/rolling-load.py:ro" -v "$load_dir:/load" \
+        integration-tests python /rolling-load.py run --rate 200 >"$load_dir/load.out" 2>&1 &
+    load_pid=$!
+    for ((i = 0; i < 120; i++)); do
+        [[ -e $load_dir/started ]] && break
+        kill -0 "$load_pid" 2>/dev/null || { cat "$load_dir/load.out" >&2; fail "the load did not start"; }
+        sleep 1
+    done
+    [[ -e $load_dir/started ]] || fail "the load did not start in 120 s"
+    sleep 5
+    for i in "${!api_ids[@]}"; do
+        id=${api_ids[i]}
+        before=$(address_of "$id")
+        if ((i == 1)); then
+            # This one comes back with another address: while it is stopped, a container of
+            # no service takes the address it had, so nginx must re-resolve to find it again.
+            printf '[%4ds] docker stop %.12s (%s), another container takes the address\n' \
+                $((SECONDS - started)) "$id" "$before"
+            docker stop -t 30 "$id" >/dev/null
+            thief=$(docker run -d --rm --network "${COMPOSE_PROJECT_NAME}_default" \
+                --entrypoint sleep "${NGINX_IMAGE:-nginx:1.27}" 300)
+            printf '[%4ds]   it has %s; docker start %.12s\n' $((SECONDS - started)) \
+                "$(address_of "$thief")" "$id"
+            docker start "$id" >/dev/null
+        else
+            printf '[%4ds] docker restart %.12s (%s)\n' $((SECONDS - started)) "$id" "$before"
+            docker restart -t 30 "$id" >/dev/null
+        fi
+        wait_upstreams "$nginx_id" 120 "$id"
+        printf '[%4ds]   %.12s is back at %s and in nginx'"'"'s upstream\n' \
+            $((SECONDS - started)) "$id" "$(address_of "$id")"
+        record_addresses "$load_dir/addresses"
+    done
+    # The pools of all replicas are warm now: the connection budget holds.
+    budget=$(compose "${prod[@]}" exec -T db psql -U "${POSTGRES_USER:-telecom}" -d "${POSTGRES_DB:-telecom}" -At \
+        -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'telecom-numbers'")
+    printf '[%4ds] %s API connections to PostgreSQL (budget %d)\n' $((SECONDS - started)) \
+        "$budget" $((replicas * 2 * 10))
+    ((budget <= replicas * 2 * 10)) || fail "$budget connections exceed the budget"
+
+    victim=${api_ids[1]}
+    restarts=$(docker inspect --format '{{.RestartCount}}' "$victim")
+    printf '%s %s %s\n' "$victim" "$(address_of "$victim")" "$(date +%s)" >"$load_dir/killed"
+    printf '[%4ds] kill -KILL the processes of %.12s\n' $((SECONDS - started)) "$victim"
+    kill -KILL "$(docker inspect --format '{{.State.Pid}}' "$victim")"
+    for ((i = 0; i < 60; i++)); do
+        (($(docker inspect --format '{{.RestartCount}}' "$victim") > restarts)) && break
+        sleep 1
+    done
+    (($(docker inspect --format '{{.RestartCount}}' "$victim") > restarts)) \
+        || fail "the restart policy did not restart the killed replica"
+    wait_upstreams "$nginx_id" 120 "$victim"
+    printf '[%4ds]   restarted by its restart policy, back at %s\n' $((SECONDS - started)) \
+        "$(address_of "$victim")"
+    record_addresses "$load_dir/addresses"
+    sleep 5
+    touch "$load_dir/stop"
+    wait "$load_pid" || { cat "$load_dir/load.out" >&2; fail "the load failed"; }
+    cat "$load_dir/load.out"
+    docker rm -f "$thief" >/dev/null
+
+    step "judge the load: nginx's access log, the numbers table"
+    docker logs "$nginx_id" >"$load_dir/access.log" 2>/dev/null
+    compose "${prod[@]}" exec -T db psql -U "${POSTGRES_USER:-telecom}" -d "${POSTGRES_DB:-telecom}" -At \
+        -F ' ' -c "SELECT id, digits FROM numbers" >"$load_dir/rows"
+    python3 "$repo/compose/rolling-load.py" judge "$load_dir" "${api_ids[@]}"
+
+    step "the stack is healthy after the load"
+    wait_healthy api 120 "${prod[@]}"
+    mapfile -t ids < <(compose "${prod[@]}" ps -q api)
+    ((${#ids[@]} == replicas)) || fail "${#ids[@]} api containers after the load"
+    [[ $(docker inspect --format '{{.State.Status}}' "$nginx_id") == running ]] || fail "nginx stopped"
+    wait_upstreams "$nginx_id" 30
+    curl -fsS "http://127.0.0.1:$http_port/health/ready"
+    echo
+}
+
+reason_phrase_through_nginx() {
+    step "the reason phrase of the API's status line survives nginx"
+    local base=http://127.0.0.1:$http_port token body line
+    token=$(login "$base" "$ADMIN_USERNAME" "$ADMIN_PASSWORD")
+    body=$(printf '{"value": "+1 212 %03d-%04d", "monthyPrice": "0.03", "setupPrice": "3.40", "currency": "U$"}' \
+        $((RANDOM % 1000)) $((RANDOM % 10000)))
+    for expected in "HTTP/1.1 201 Created" "HTTP/1.1 409 Conflict"; do
+        line=$(curl -sS -o /dev/null -D - -X POST "$base/numbers" -H "Authorization: Bearer $token" \
+            -H 'Content-Type: application/json' -d "$body" | head -n 1 | tr -d '\r')
+        [[ $line == "$expected" ]] || fail "status line through nginx: '$line', not '$expected'"
+        echo "ok: $line"
+    done
 }
 
 main() {

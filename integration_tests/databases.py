@@ -8,9 +8,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+from sqlalchemy import pool, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 
 @contextmanager
@@ -39,3 +42,29 @@ def fresh_database(label: str, directory: Path) -> Iterator[str]:
         yield server.set(database=name).render_as_string(hide_password=False)
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def scalar(url: str, sql: str, **params: Any) -> Any:
+    """The first column of the first row of ``sql`` on ``url``, read on an engine of its own."""
+
+    async def query() -> Any:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        try:
+            async with engine.connect() as connection:
+                return (await connection.execute(text(sql), params)).scalar()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(query())
+
+
+def connections_to(url: str) -> int:
+    """How many sessions PostgreSQL has open on the database of ``url`` (none of them ours)."""
+    parsed = make_url(url)
+    maintenance = parsed.set(database="postgres").render_as_string(hide_password=False)
+    count: int = scalar(
+        maintenance,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = :name",
+        name=parsed.database,
+    )
+    return count

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from hypercorn.config import Config
-from hypercorn.run import run
 
 from service.auth.users import InvalidUsername
 from service.cli import bootstrap_supervisor, upgrade_database
 from service.logs import configure_logging
+from service.serving import serve
 from service.settings import Settings, SettingsError
+
+#: Hypercorn's time for the requests in flight once a stopping worker no longer accepts.
+GRACEFUL_TIMEOUT_SECONDS = 10
+
+log = logging.getLogger("service")
 
 
 def main() -> int:
@@ -21,6 +27,12 @@ def main() -> int:
         print(f"service: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    if settings.uses_development_key:
+        log.warning(
+            "INSECURE: tokens are signed with the public development key (SECRET_KEY is unset "
+            "or is that key): anyone who can reach this server can forge a supervisor's token. "
+            "Set SECRET_KEY (e.g. `openssl rand -base64 48`) before anyone else can reach it."
+        )
     upgrade_database(settings)
     try:
         bootstrap_supervisor(settings)
@@ -34,8 +46,8 @@ def main() -> int:
     config.worker_class = settings.worker_class
     config.accesslog = None  # the app logs one line per request, with its request id
     config.errorlog = None  # hypercorn.error propagates to our handler
-    config.graceful_timeout = 10
-    return run(config)
+    config.graceful_timeout = GRACEFUL_TIMEOUT_SECONDS
+    return serve(config, drain_delay=settings.drain_delay_seconds)
 
 
 if __name__ == "__main__":

@@ -325,9 +325,17 @@ def bootstrap_supervisor(settings: Settings) -> bool:
     async def work(session: AsyncSession) -> bool:
         return await users.ensure_first_supervisor(session, username, password_hash)
 
+    async def exists(session: AsyncSession) -> bool:
+        return await users.find_user(session, username) is not None
+
     try:
         created = run_with_session(settings, work)
-    except IntegrityError:  # another replica created it at the same moment
+    except IntegrityError:
+        # Replicas starting together all see no users; the unique username lets one insert
+        # win. For the others the violation means done, once the winner's row is there.
+        if not run_with_session(settings, exists):
+            raise
+        log.info("the first supervisor %r was created by another process", username)
         return False
     if created:
         log.info("created the first supervisor %r from ADMIN_USERNAME", username)

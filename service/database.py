@@ -11,6 +11,7 @@ leave a connection unusable (it is discarded, never handed back to the pool).
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ def create_engine(settings: Settings, *, statement_timeout: float | None = None)
             "timeout": timeout,  # connect
             "command_timeout": statement_timeout or timeout * 2,  # client-side statement timeout
             "server_settings": {"application_name": "telecom-numbers"},
+            **_statement_cache_args(settings.db_statement_cache_size),
         },
     )
     event.listen(engine.sync_engine, "handle_error", _discard_broken_connection)
@@ -92,6 +94,18 @@ def _replace_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     # connect and the request is a 503.
     if dbapi_connection.driver_connection.is_closed():
         raise sa_exc.DisconnectionError("the server closed this pooled connection")
+
+
+def _statement_cache_args(size: int) -> dict[str, Any]:
+    if size:
+        return {"statement_cache_size": size}
+    # Behind PgBouncer's transaction pooling a named prepared statement may meet another
+    # server connection: no cache in asyncpg nor in SQLAlchemy's dialect, and unique names.
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
+    }
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -47,6 +47,10 @@ class Settings:
     trusted_proxies: int = 0
     db_pool_size: int = 10
     db_timeout_seconds: float = 5.0
+    #: asyncpg's prepared-statement cache per connection; 0 behind PgBouncer's transaction pooling.
+    db_statement_cache_size: int = 100
+    #: After SIGTERM, how long readiness answers 503 while requests are still served.
+    drain_delay_seconds: float = 0.0
     body_timeout_seconds: float = 15.0
     admission_queue: int = 100
     admission_wait_seconds: float = 10.0
@@ -63,6 +67,11 @@ class Settings:
     def is_sqlite(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_development_key(self) -> bool:
+        """True when tokens are signed with the public development key."""
+        return self.secret_key == DEVELOPMENT_SECRET_KEY
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -90,6 +99,12 @@ class Settings:
             trusted_proxies=reader.integer("TRUSTED_PROXIES", defaults.trusted_proxies, 0, 5),
             db_pool_size=reader.integer("DB_POOL_SIZE", defaults.db_pool_size, 1, 100),
             db_timeout_seconds=reader.number("DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds),
+            db_statement_cache_size=reader.integer(
+                "DB_STATEMENT_CACHE_SIZE", defaults.db_statement_cache_size, 0, 10_000
+            ),
+            drain_delay_seconds=reader.number(
+                "DRAIN_DELAY_SECONDS", defaults.drain_delay_seconds, allow_zero=True
+            ),
             body_timeout_seconds=reader.number(
                 "BODY_TIMEOUT_SECONDS", defaults.body_timeout_seconds
             ),
@@ -183,7 +198,7 @@ class _Reader:
             return default
         return value
 
-    def number(self, name: str, default: float) -> float:
+    def number(self, name: str, default: float, allow_zero: bool = False) -> float:
         raw = self.env.get(name, "").strip()
         if not raw:
             return default
@@ -191,8 +206,9 @@ class _Reader:
             value = float(raw)
         except ValueError:
             value = -1.0
-        if not 0 < value <= 300:
-            self.errors.append(f"{name} must be a number of seconds in (0, 300] (got {raw!r})")
+        if not (0 <= value if allow_zero else 0 < value) or not value <= 300:
+            bounds = "[0, 300]" if allow_zero else "(0, 300]"
+            self.errors.append(f"{name} must be a number of seconds in {bounds} (got {raw!r})")
             return default
         return value
 

@@ -20,7 +20,8 @@ PYTHON_TAG=python:3.12-slim
 POSTGRES_TAG=postgres:15
 NGINX_TAG=nginx:1.27
 
-packages=python3,python3-venv,python3-pip,ca-certificates,postgresql-15,nginx-light
+# curl: the official nginx images ship it, and compose/nginx-upstreams.sh probes with it.
+packages=python3,python3-venv,python3-pip,ca-certificates,postgresql-15,nginx-light,curl
 # The rootfs depends only on what debootstrap is asked for; the thin layers are rebuilt
 # each time (docker's build cache makes that instant when nothing changed).
 key=$(printf 'bookworm minbase %s\n' "$packages" | sha256sum | cut -c1-16)

@@ -41,4 +41,5 @@ if [[ ! -s $PGDATA/PG_VERSION ]]; then
     echo 'PostgreSQL init process complete; ready for start up.'
 fi
 
-exec setpriv --reuid=postgres --regid=postgres --init-groups postgres -D "$PGDATA"
+# Like the official image, the command's arguments reach the server (`postgres -c name=value`).
+exec setpriv --reuid=postgres --regid=postgres --init-groups "$@"

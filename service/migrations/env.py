@@ -1,11 +1,19 @@
-"""Alembic environment: runs migrations over the async engine of the configured database."""
+"""Alembic environment: runs migrations over the async engine of the configured database.
+
+Several processes may migrate one database at once (API replicas starting together): on
+PostgreSQL an advisory lock makes them take turns, on SQLite a lock file beside the database
+does, so the first applies the migrations and the others then find the schema at its head.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from alembic import context
-from sqlalchemy import Connection, pool, text
+from sqlalchemy import Connection, make_url, pool, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from service.models import Base
@@ -53,7 +61,24 @@ async def run_migrations_online() -> None:
         await engine.dispose()
 
 
+@contextmanager
+def _sqlite_lock(url: str) -> Iterator[None]:
+    """Hold an exclusive lock beside an SQLite database file (nothing for other databases).
+
+    A file of its own, not the database: closing any descriptor of the database file would
+    drop the POSIX locks SQLite holds on it in this process.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        yield
+        return
+    with open(f"{parsed.database}.migration-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 if context.is_offline_mode():
     run_migrations_offline()
 else:
-    asyncio.run(run_migrations_online())
+    with _sqlite_lock(_database_url()):
+        asyncio.run(run_migrations_online())

@@ -1,0 +1,79 @@
+"""Start-up: replicas starting together on an empty database, and the development-key warning.
+
+On PostgreSQL the replicas share a new database on the test server; on SQLite they share one new
+file, as the workers of one machine would (a PostgreSQL advisory lock and a lock file beside the
+SQLite database serialise the migrations the same way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+from alembic.script import ScriptDirectory
+
+from integration_tests.conftest import ServerFactory
+from integration_tests.databases import fresh_database, scalar
+from integration_tests.server import ADMIN, RunningServer, login, run_server
+from service.cli import alembic_config
+from service.settings import Settings
+
+REPLICAS = 4
+#: What Alembic logs when it applies the first revision, on an empty database.
+FIRST_MIGRATION_LOG = "Running upgrade  -> "
+#: Four processes starting at once on two shared cores take their turns at the lock.
+STARTUP_TIMEOUT_SECONDS = 90.0
+DEVELOPMENT_KEY_WARNING = "INSECURE: tokens are signed with the public development key"
+
+
+@contextmanager
+def servers_started_together(
+    count: int, database_url: str, env: Mapping[str, str | None] | None = None
+) -> Iterator[list[RunningServer]]:
+    """``count`` servers on ``database_url``, all launched at the same moment; stopped after."""
+    with ExitStack() as servers, ThreadPoolExecutor(count) as launcher:
+        starting = [
+            launcher.submit(
+                servers.enter_context,
+                run_server(database_url, env, startup_timeout=STARTUP_TIMEOUT_SECONDS),
+            )
+            for _ in range(count)
+        ]
+        yield [future.result() for future in starting]
+
+
+def head_revision(database_url: str) -> str | None:
+    """The newest migration's revision id."""
+    config = alembic_config(Settings(database_url=database_url))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_replicas_starting_together_on_an_empty_database_migrate_once_and_make_one_supervisor(
+    tmp_path: Path,
+) -> None:
+    with fresh_database("startup", tmp_path) as database_url:
+        with servers_started_together(REPLICAS, database_url) as servers:
+            for server in servers:  # each is ready, and each signs in the one supervisor
+                assert httpx.get(f"{server.url}/health/ready", timeout=10).status_code == 200
+                assert login(server.url, *ADMIN)
+            outputs = [server.output() for server in servers]
+        assert sum(output.count(FIRST_MIGRATION_LOG) for output in outputs) == 1, outputs
+        # They sign with a key of their own, so none warns about the development key.
+        assert not any(DEVELOPMENT_KEY_WARNING in output for output in outputs)
+        assert scalar(database_url, "SELECT count(*) FROM alembic_version") == 1
+        assert scalar(database_url, "SELECT version_num FROM alembic_version") == head_revision(
+            database_url
+        )
+        assert scalar(database_url, "SELECT count(*) FROM users") == 1
+
+
+def test_a_server_signing_with_the_development_key_warns_at_start_up(
+    start_server: ServerFactory,
+) -> None:
+    with start_server(env={"SECRET_KEY": None}) as server:
+        output = server.output()
+    assert DEVELOPMENT_KEY_WARNING in output
+    assert "WARNING" in output.split(DEVELOPMENT_KEY_WARNING)[0].splitlines()[-1]
