@@ -73,7 +73,7 @@ def test_a_list_page_and_its_total_are_one_statement(
         )
 
     assert len(statements) == 1, statements
-    assert statements[0].startswith("SELECT counted.total, page.id")  # the count and the page
+    assert statements[0].startswith("SELECT page.id") and "counted.total" in statements[0]
 
 
 def test_a_write_is_one_transaction(app: InProcessApp, private_postgres: PrivatePostgres) -> None:

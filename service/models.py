@@ -81,8 +81,9 @@ class Money(TypeDecorator[Decimal]):
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / 100).quantize(CENT)
-        return Decimal(value).quantize(CENT)
+            return Decimal(int(value)).scaleb(-2)  # whole cents: exactly two places
+        # NUMERIC(10, 2) comes back from asyncpg as a Decimal with two places already.
+        return value if isinstance(value, Decimal) else Decimal(value).quantize(CENT)
 
 
 class amount_text(FunctionElement[str]):  # noqa: N801 - named like the SQL functions it stands for

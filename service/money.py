@@ -31,7 +31,9 @@ def parse_amount(text: str) -> Decimal:
 
 def format_amount(amount: Decimal) -> str:
     """Render an amount with exactly two decimals, as the API always answers (``"3.40"``)."""
-    return f"{amount.quantize(CENT):f}"
+    if amount.as_tuple().exponent != -2:  # the database's amounts have two places already
+        amount = amount.quantize(CENT)
+    return f"{amount:f}"
 
 
 def _explain(text: str) -> str:

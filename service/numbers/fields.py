@@ -9,7 +9,7 @@ body validation, the list's query parser and a unit test of the OpenAPI document
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -163,6 +163,7 @@ FIELDS: tuple[Field, ...] = (
     ),
 )
 
+_RENDERERS = tuple((f.wire, None if f.render is _same else f.render) for f in FIELDS)
 #: Fields by wire name.
 BY_WIRE = {field.wire: field for field in FIELDS}
 #: The fields a client writes (every one but the server-assigned id).
@@ -172,5 +173,13 @@ UNIQUE_COLUMNS = frozenset(field.column for field in FIELDS if field.unique)
 
 
 def render(number: Any) -> dict[str, Any]:
-    """The JSON representation of a number (a model instance or a row with the same attributes)."""
-    return {field.wire: field.render(getattr(number, field.attribute)) for field in FIELDS}
+    """The JSON representation of a number model instance."""
+    return render_row(tuple(getattr(number, field.attribute) for field in FIELDS))
+
+
+def render_row(values: Sequence[Any]) -> dict[str, Any]:
+    """The JSON representation of a number read as a row whose first columns are the fields."""
+    return {
+        wire: value if to_json is None else to_json(value)
+        for (wire, to_json), value in zip(_RENDERERS, values, strict=False)
+    }

@@ -6,12 +6,27 @@ map); writes take the session of their transaction.
 
 from __future__ import annotations
 
+import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, delete, false, func, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from service.models import MAX_ID, Number, amount_text, numbers_total
@@ -152,22 +167,21 @@ _NUMBERS = Number.__table__
 _LISTED = [_NUMBERS.c[field.attribute] for field in FIELDS] + [_NUMBERS.c.digits]
 
 
-def _total(
-    query: ListQuery, conditions: list[ColumnElement[bool]], limit: int
-) -> ColumnElement[Any]:
+def _total(conditions: list[ColumnElement[bool]], limit: int) -> ColumnElement[Any]:
     """How many rows match, as a scalar subquery; more than ``limit`` means "over the limit"."""
     if not conditions:  # kept exact and cheap by triggers, whatever the table's size
         return select(func.coalesce(func.sum(numbers_total.c.total), 0)).scalar_subquery()
-    if (query.filters, query.search, limit) in _capped:
-        return literal(limit + 1)
     matching = select(_NUMBERS.c.id).where(*conditions).limit(limit + 1).subquery()
     return select(func.count()).select_from(matching).scalar_subquery()
 
 
-async def list_numbers(connection: AsyncConnection, query: ListQuery, count_limit: int) -> Page:
-    """One page of the numbers matching the query, in a total order, and how many match.
+@functools.lru_cache(maxsize=512)
+def _list_statement(query: ListQuery, count_limit: int, capped: bool) -> Select[Any]:
+    """The one statement of a list request, built once per query shape.
 
-    One statement: the count joined to the page, so an empty page still brings the count.
+    ``query`` comes with its window zeroed: the page size and the offset are bound parameters
+    (``limit``, ``offset``), so paging through one listing reuses one statement object, and
+    SQLAlchemy's compiled form of it, instead of building and hashing a new one per request.
     """
     conditions = _conditions(query)
     cursor = query.cursor
@@ -178,41 +192,59 @@ async def list_numbers(connection: AsyncConnection, query: ListQuery, count_limi
     keys = select(*(_NUMBERS.c[column] for column in sort_columns)).where(*conditions)
     if cursor is not None and cursor.position != "last":
         keys = keys.where(_beyond(query.order_by, cursor.keys, reverse))
-    keys = keys.order_by(*_ordering(query.order_by, reverse, _NUMBERS.c)).limit(query.limit + 1)
+    keys = keys.order_by(*_ordering(query.order_by, reverse, _NUMBERS.c))
+    keys = keys.limit(bindparam("limit", type_=Integer))
     if not query.keyset:
-        keys = keys.offset(query.offset)
+        keys = keys.offset(bindparam("offset", type_=Integer))
     page_keys = keys.subquery("page_keys")
     page = select(*_LISTED).join(page_keys, _NUMBERS.c.id == page_keys.c.id).subquery("page")
-    counted = select(_total(query, conditions, count_limit).label("total")).subquery("counted")
-    statement = (
-        select(counted.c.total, *page.c)
+    total = literal(count_limit + 1) if capped else _total(conditions, count_limit)
+    counted = select(total.label("total")).subquery("counted")
+    return (
+        select(*page.c, counted.c.total)
         .select_from(counted.outerjoin(page, true()))
         .order_by(*_ordering(query.order_by, reverse, page.c))
     )
-    result = (await connection.execute(statement)).all()
+
+
+async def list_numbers(connection: AsyncConnection, query: ListQuery, count_limit: int) -> Page:
+    """One page of the numbers matching the query, in a total order, and how many match.
+
+    One statement: the count joined to the page, so an empty page still brings the count. The
+    rows' first columns are the fields, in the order of the field table.
+    """
+    filtered = bool(query.filters) or query.search is not None
+    capped = filtered and (query.filters, query.search, count_limit) in _capped
+    shape = replace(query, offset=0, limit=0, page=1, slice_by_end=True)
+    statement = _list_statement(shape, count_limit, capped)
+    window = {"limit": query.limit + 1, "offset": query.offset}
+    result = (await connection.execute(statement, window)).all()
     total = int(result[0].total)
     rows = [row for row in result if row.id is not None]
-    exact = not conditions or total <= count_limit
+    exact = not filtered or total <= count_limit
     if not exact:
         _capped.add((query.filters, query.search, count_limit))
         total = count_limit
     more = len(rows) > query.limit
     del rows[query.limit :]
+    reverse = query.cursor is not None and query.cursor.position in ("before", "last")
     if reverse:
         rows.reverse()
         # Walking backwards: "more" is what lies before; the cursor row itself lies after.
-        return Page(rows, total, exact, more, cursor is not None and cursor.position == "before")
-    started_later = query.offset > 0 if not query.keyset else cursor is not None
+        before = query.cursor is not None and query.cursor.position == "before"
+        return Page(rows, total, exact, more, before)
+    started_later = query.offset > 0 if not query.keyset else query.cursor is not None
     return Page(rows, total, exact, started_later, more)
+
+
+_READ_ONE = select(*_LISTED, _NUMBERS.c.version).where(_NUMBERS.c.id == bindparam("number_id"))
 
 
 async def read_number(connection: AsyncConnection, number_id: int) -> NumberRow | None:
     """The number with this id as a row to render (its version included), or None."""
     if not 1 <= number_id <= MAX_ID:
         return None  # no row can have it; the driver would overflow on it
-    found = await connection.execute(
-        select(*_LISTED, _NUMBERS.c.version).where(_NUMBERS.c.id == number_id)
-    )
+    found = await connection.execute(_READ_ONE, {"number_id": number_id})
     return found.first()
 
 

@@ -16,7 +16,7 @@ from service import database
 from service.database import session_scope
 from service.models import Number
 from service.numbers import queries
-from service.numbers.fields import render
+from service.numbers.fields import render, render_row
 from service.numbers.listing import cursor_link_header, link_header, parse_list_query
 from service.numbers.queries import NumberRow
 from service.numbers.validation import Mode, NumberFields, parse_number
@@ -79,7 +79,8 @@ async def _unique_digits(value: str | None) -> AsyncIterator[None]:
 
 
 def _with_etag(number: Number | NumberRow, status: int = 200) -> Response:
-    response = jsonify(render(number))
+    body = render(number) if isinstance(number, Number) else render_row(number)
+    response = jsonify(body)
     response.status_code = status
     response.set_etag(etag_of(number))
     return response
@@ -109,7 +110,7 @@ async def list_numbers() -> ResponseReturnValue:
         link = link_header(request.base_url, request.args, query, page.total, page.more_after)
     if link is not None:
         headers["Link"] = link
-    return [render(number) for number in page.rows], 200, headers
+    return [render_row(row) for row in page.rows], 200, headers
 
 
 @bp.post("")
