@@ -13,8 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
-    Integer,
     Row,
     Select,
     and_,
@@ -180,8 +180,9 @@ def _list_statement(query: ListQuery, count_limit: int, capped: bool) -> Select[
     """The one statement of a list request, built once per query shape.
 
     ``query`` comes with its window zeroed: the page size and the offset are bound parameters
-    (``limit``, ``offset``), so paging through one listing reuses one statement object, and
-    SQLAlchemy's compiled form of it, instead of building and hashing a new one per request.
+    (``limit``, ``offset``; BIGINT, as an offset may pass 2**31), so paging through one listing
+    reuses one statement object, and SQLAlchemy's compiled form of it, instead of building and
+    hashing a new one per request.
     """
     conditions = _conditions(query)
     cursor = query.cursor
@@ -193,9 +194,9 @@ def _list_statement(query: ListQuery, count_limit: int, capped: bool) -> Select[
     if cursor is not None and cursor.position != "last":
         keys = keys.where(_beyond(query.order_by, cursor.keys, reverse))
     keys = keys.order_by(*_ordering(query.order_by, reverse, _NUMBERS.c))
-    keys = keys.limit(bindparam("limit", type_=Integer))
+    keys = keys.limit(bindparam("limit", type_=BigInteger))
     if not query.keyset:
-        keys = keys.offset(bindparam("offset", type_=Integer))
+        keys = keys.offset(bindparam("offset", type_=BigInteger))
     page_keys = keys.subquery("page_keys")
     page = select(*_LISTED).join(page_keys, _NUMBERS.c.id == page_keys.c.id).subquery("page")
     total = literal(count_limit + 1) if capped else _total(conditions, count_limit)
