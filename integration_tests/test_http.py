@@ -50,6 +50,18 @@ def test_wrong_method_is_405_problem_with_allow(
     assert {m.strip() for m in response.headers["allow"].split(",")} == allowed
 
 
+@pytest.mark.parametrize("path", ["/numbers", "/numbers/1", "/health/live"])
+def test_a_plain_options_lists_the_methods_without_a_body_or_content_type(
+    api: httpx.Client, path: str
+) -> None:
+    response = api.options(path)
+
+    assert response.status_code == 200
+    assert "GET" in {m.strip() for m in response.headers["allow"].split(",")}
+    assert response.content == b""
+    assert "content-type" not in response.headers
+
+
 # --- request ids -----------------------------------------------------------------------------
 
 

@@ -113,7 +113,9 @@ def _answer_refusal() -> None:
 
 
 def _no_content_type_without_content(response: Response) -> Response:
-    # Flask gives every response a text/html Content-Type, even a 204 or 304 that has no body.
-    if response.status_code in (204, 304):
+    # Flask gives every response a text/html Content-Type, even one that has no body: a 204, a
+    # 304, or the 200 of a plain OPTIONS (only a HEAD keeps the Content-Type of its GET).
+    bodiless = request.method == "OPTIONS" and response.is_sequence and not response.get_data()
+    if response.status_code in (204, 304) or bodiless:
         del response.headers["Content-Type"]
     return response
