@@ -135,6 +135,32 @@ def test_filtered_totals_above_the_count_limit_say_they_are_capped(
         assert len(seen) == 5
 
 
+def test_a_window_past_the_count_limit_reports_at_least_the_rows_up_to_it(
+    in_process: AppFactory,
+) -> None:
+    with in_process(env={"COUNT_LIMIT": "3"}) as app, signed_in(app) as api:
+        prefix = new_prefix()
+        ids = [n["id"] for n in _make(api, prefix, ["1.00"] * 8)]
+
+        sliced = list_numbers(api, value_like=prefix, _start=4, _limit=2)
+        assert ids_of(sliced) == ids[4:6]
+        assert sliced.headers["x-total-count"] == "7"  # rows 1-6 shown so far, and a next one
+        assert sliced.headers["x-total-count-exact"] == "false"
+        assert ("_start", "2") in query_of(links_of(sliced)["prev"])
+        # Walking back with prev from here meets every earlier row once.
+        seen, response = ids_of(sliced), sliced
+        while "prev" in links_of(response):
+            response = _follow(api, links_of(response)["prev"])
+            seen = ids_of(response) + seen
+        assert seen == ids[:6]
+
+        paged = list_numbers(api, value_like=prefix, _page=4, _limit=2)
+        assert ids_of(paged) == ids[6:8]
+        assert paged.headers["x-total-count"] == "8"
+        assert ("_page", "3") in query_of(links_of(paged)["prev"])
+        assert ("_page", "4") in query_of(links_of(paged)["last"])
+
+
 def test_cursor_pages_skip_no_row_that_exists_throughout_while_others_are_deleted(
     api: httpx.Client,
 ) -> None:

@@ -223,11 +223,13 @@ async def list_numbers(connection: AsyncConnection, query: ListQuery, count_limi
     total = int(result[0].total)
     rows = [row for row in result if row.id is not None]
     exact = not filtered or total <= count_limit
-    if not exact:
-        _capped.add((query.filters, query.search, count_limit))
-        total = count_limit
     more = len(rows) > query.limit
     del rows[query.limit :]
+    if not exact:
+        _capped.add((query.filters, query.search, count_limit))
+        # "At least": the limit, or the rows up to this page's end and one beyond when there is
+        # a next page, so a window past the limit never reports fewer rows than it shows.
+        total = max(count_limit, query.offset + len(rows) + more)
     reverse = query.cursor is not None and query.cursor.position in ("before", "last")
     if reverse:
         rows.reverse()
