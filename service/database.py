@@ -39,10 +39,12 @@ _EXTENSION = "database"
 
 @dataclass(frozen=True, slots=True)
 class Database:
-    """An engine and the session factory bound to it."""
+    """An engine, the session factory bound to it, and its autocommit view for reads."""
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    #: The same engine and pool; its connections are in autocommit (no BEGIN) while checked out.
+    reads: AsyncEngine
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
@@ -121,7 +123,11 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def open_database(settings: Settings, *, statement_timeout: float | None = None) -> Database:
     """Create the engine and its session factory (``expire_on_commit=False``: no lazy reloads)."""
     engine = create_engine(settings, statement_timeout=statement_timeout)
-    return Database(engine, async_sessionmaker(engine, expire_on_commit=False))
+    return Database(
+        engine,
+        async_sessionmaker(engine, expire_on_commit=False),
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+    )
 
 
 def attach(app: Flask, database: Database) -> None:
@@ -172,8 +178,7 @@ async def read(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
 
 
 async def _read_once(work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-    async with current_database().engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
+    async with current_database().reads.connect() as connection:
         return await work(connection)
 
 

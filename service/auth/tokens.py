@@ -11,6 +11,7 @@ The payload is signed, not encrypted: it holds the user id, role and times, noth
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class Claims:
     version: int = 0
 
 
+@functools.lru_cache(maxsize=4)  # one key in service; building a serializer costs every request
 def _serializer(secret_key: str) -> URLSafeSerializer:
     return URLSafeSerializer(
         secret_key, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256}
