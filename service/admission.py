@@ -9,6 +9,7 @@ letting latency grow without bound.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 
 class LaneFull(Exception):
@@ -16,15 +17,17 @@ class LaneFull(Exception):
 
 
 class Lane:
-    """Bounded concurrency with a bounded, time-limited queue (one per kind of request)."""
+    """Bounded concurrency with a bounded, time-limited queue (one per kind of request).
+
+    A released slot is handed straight to the longest waiter, so nobody can overtake the queue.
+    """
 
     def __init__(self, concurrency: int, queue_limit: int, wait_seconds: float) -> None:
         self.concurrency = concurrency
         self.queue_limit = queue_limit
         self.wait_seconds = wait_seconds
-        self._slots = asyncio.Semaphore(concurrency)
         self._inside = 0
-        self._waiting = 0
+        self._queue: deque[asyncio.Future[None]] = deque()
 
     @property
     def inside(self) -> int:
@@ -34,27 +37,40 @@ class Lane:
     @property
     def waiting(self) -> int:
         """How many requests are queued now."""
-        return self._waiting
+        return len(self._queue)
+
+    def try_acquire(self) -> bool:
+        """Take a free slot without waiting; False when there is none or others wait for one."""
+        if self._inside < self.concurrency and not self._queue:
+            self._inside += 1
+            return True
+        return False
 
     async def acquire(self) -> None:
         """Take a slot, waiting in line if need be; :class:`LaneFull` rather than wait too long."""
-        if not self._slots.locked():
-            await self._slots.acquire()
-            self._inside += 1
+        if self.try_acquire():
             return
-        if self._waiting >= self.queue_limit:
-            raise LaneFull(f"{self._waiting} requests are already waiting")
-        self._waiting += 1
+        if len(self._queue) >= self.queue_limit:
+            raise LaneFull(f"{len(self._queue)} requests are already waiting")
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(turn)
         try:
             async with asyncio.timeout(self.wait_seconds):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise LaneFull(f"no slot became free within {self.wait_seconds:g} s") from None
-        finally:
-            self._waiting -= 1
-        self._inside += 1
+                await turn
+        except BaseException as error:
+            if turn.done() and not turn.cancelled():
+                self.release()  # handed a slot just as the wait ended: pass it on
+            elif turn in self._queue:  # release() may have dropped it already, as cancelled
+                self._queue.remove(turn)
+            if isinstance(error, TimeoutError):
+                raise LaneFull(f"no slot became free within {self.wait_seconds:g} s") from None
+            raise
 
     def release(self) -> None:
-        """Give back the slot taken by :meth:`acquire`."""
+        """Give back the slot taken by :meth:`acquire`: to the longest waiter, if any."""
+        while self._queue:
+            turn = self._queue.popleft()
+            if not turn.done():
+                turn.set_result(None)  # the slot passes on; self._inside is unchanged
+                return
         self._inside -= 1
-        self._slots.release()

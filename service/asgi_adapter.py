@@ -173,21 +173,28 @@ class AsgiAdapter:
     async def _run(self, environ: dict[str, Any], gone: asyncio.Future[Message]) -> Response | None:
         """Run the app; if the client leaves first, cancel a safe request, finish any other."""
         work = asyncio.ensure_future(run_in_greenlet(self._call_wsgi, environ))
-        try:
-            await _either(work, gone)
+
+        def client_left(_: object) -> None:
             if work.done():
-                return work.result()
+                return
             if environ["REQUEST_METHOD"] in SAFE_METHODS:
                 log.info("client left: %s cancelled", _request_line(environ))
                 work.cancel()
             else:
                 log.info("client left: %s runs to its end", _request_line(environ))
-            await asyncio.wait({work})
-            if not work.cancelled() and (error := work.exception()) is not None:
-                raise error
-            return None
+
+        gone.add_done_callback(client_left)
+        try:
+            # If this coroutine is cancelled, awaiting the task cancels it too: the request unwinds.
+            response = await work
+            return None if gone.done() else response  # nobody to answer when the client left
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if work.cancelled() and gone.done() and not (current and current.cancelling()):
+                return None  # cancelled by client_left, not by the server
+            raise
         finally:
-            await _settle(work)  # this coroutine itself was cancelled: unwind the request too
+            gone.remove_done_callback(client_left)
 
     async def _refuse(self, environ: dict[str, Any], refusal: HTTPException) -> Response:
         """Let the app answer ``refusal`` in its own error shape (not admitted: it is quick)."""
@@ -196,6 +203,8 @@ class AsgiAdapter:
 
     async def _read_body(self, scope: Scope, receive: Receive) -> _Body | None:
         """The whole body, a refusal (413, 408), or None when the client disconnected."""
+        if not _may_have_body(scope):  # the server has the whole (empty) body already
+            return await self._read_limited_body(scope, receive)
         try:
             async with asyncio.timeout(self.body_timeout_seconds):
                 return await self._read_limited_body(scope, receive)
@@ -267,6 +276,8 @@ class AsgiAdapter:
 
 async def _admitted(lane: Lane, gone: asyncio.Future[Message]) -> bool:
     """Wait for a slot in ``lane``: True once taken, False if the client left first."""
+    if lane.try_acquire():
+        return True
     waiting = asyncio.ensure_future(lane.acquire())
     try:
         await _either(waiting, gone)
@@ -311,6 +322,19 @@ def _unsupported_write(data: bytes) -> NoReturn:
 def _request_line(environ: Mapping[str, Any]) -> str:
     # repr() escapes control characters: the path is the client's and must not forge log lines.
     return f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']!r}"
+
+
+def _may_have_body(scope: Scope) -> bool:
+    """False when an HTTP/1.x request has no body: neither Content-Length nor Transfer-Encoding.
+
+    (An HTTP/2 request may send DATA frames without either, so it may always have one.)
+    """
+    if scope.get("http_version") not in ("1.0", "1.1"):
+        return True
+    return any(
+        name == b"transfer-encoding" or (name == b"content-length" and value != b"0")
+        for name, value in scope["headers"]
+    )
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -67,6 +67,7 @@ async def call(
     ``http.disconnect`` as a server does: when the response is complete, or earlier, when the
     client leaves (``leave`` is set).
     """
+    chunks = list(chunks)
     pending: list[Message] = [
         {"type": "http.request", "body": chunk, "more_body": True} for chunk in chunks
     ]
@@ -101,6 +102,8 @@ async def call(
             if not message.get("more_body", False):
                 answered.set()
 
+    if chunks and not any(name.lower() == "content-length" for name, _ in headers):
+        headers = [*headers, ("Transfer-Encoding", "chunked")]  # as an HTTP/1.1 client says
     await app(scope(method, path, query, headers), receive, send)
     return reply, received
 

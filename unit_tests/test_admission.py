@@ -101,3 +101,34 @@ def test_a_cancelled_waiter_leaves_the_queue(run: Run) -> None:
         return waiting, lane.inside
 
     assert run(scenario()) == (0, 1)
+
+
+def test_a_waiter_cancelled_as_it_is_handed_a_slot_passes_the_slot_on(run: Run) -> None:
+    lane = Lane(concurrency=1, queue_limit=5, wait_seconds=5)
+
+    async def scenario() -> tuple[bool, bool, int, int]:
+        await lane.acquire()
+        first = asyncio.ensure_future(lane.acquire())
+        second = asyncio.ensure_future(lane.acquire())
+        await _settle()
+        lane.release()  # hands the slot to the first waiter...
+        first.cancel()  # ...which is cancelled before it can run
+        await _settle()
+        return first.cancelled(), second.done(), lane.inside, lane.waiting
+
+    assert run(scenario()) == (True, True, 1, 0)
+
+
+def test_a_waiter_cancelled_in_the_queue_leaves_it(run: Run) -> None:
+    lane = Lane(concurrency=1, queue_limit=5, wait_seconds=5)
+
+    async def scenario() -> tuple[int, int]:
+        await lane.acquire()
+        waiter = asyncio.ensure_future(lane.acquire())
+        await _settle()
+        waiter.cancel()
+        await _settle()
+        lane.release()
+        return lane.inside, lane.waiting
+
+    assert run(scenario()) == (0, 0)
