@@ -1,7 +1,8 @@
-"""Status lines carry their reason phrase (``HTTP/1.1 409 Conflict``), read off the wire.
+"""What only the wire shows: status lines and the server's own headers, read off a socket.
 
-Browser clients show ``statusText`` when they cannot read a body; Hypercorn gives h11 no reason,
-so without the fix in ``service/asgi.py`` every status line ends in a bare space.
+Status lines carry their reason phrase (``HTTP/1.1 409 Conflict``): browser clients show
+``statusText`` when they cannot read a body; Hypercorn gives h11 no reason, so without the fix in
+``service/asgi.py`` every status line ends in a bare space. And a response has one ``Date``.
 """
 
 from __future__ import annotations
@@ -80,3 +81,15 @@ def test_every_worker_sends_reason_phrases(
         lines = {status_line(exchange(server.url, request_head("GET", "/nope"))) for _ in range(20)}
 
     assert lines == {_expected(401)}
+
+
+@pytest.mark.parametrize("path", ["/numbers/{id}", "/docs", "/numbers"])
+def test_a_response_carries_one_date_header(
+    api: httpx.Client, served_url: str, token: str, path: str
+) -> None:
+    # Werkzeug dates conditional responses (a number, a docs file), and Hypercorn dates them all.
+    path = path.format(id=create_number(api)["id"])
+    raw = exchange(served_url, request_head("GET", path, {"Authorization": f"Bearer {token}"}))
+
+    head = raw.split(b"\r\n\r\n", 1)[0].lower()
+    assert head.count(b"\r\ndate:") == 1, head

@@ -270,7 +270,13 @@ class AsgiAdapter:
             if close is not None:
                 close()
         status, headers = captured
-        raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        # The server writes Date on every response; Werkzeug adds one to conditional responses,
+        # and a second Date header would contradict RFC 9110 (it is a single field).
+        raw_headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in headers
+            if k.lower() != "date"
+        ]
         return int(status.split(" ", 1)[0]), raw_headers, content
 
 
