@@ -3,11 +3,10 @@
 Why: Flask is a WSGI framework; its stock ``async`` support runs each coroutine on a new event
 loop in a worker thread, and asyncpg connections, which belong to the loop that opened them,
 cannot then be pooled. Here a request's synchronous code runs in a greenlet started from the ASGI
-coroutine (:func:`run_in_greenlet`), in that coroutine's own ``contextvars`` context. When
-Flask meets an ``async def`` view or hook, :meth:`BridgedFlask.async_to_sync` hands the coroutine
-back to the driving coroutine, which awaits it in place (:func:`await_`), and switches back with
-the result; so one loop serves many requests at once, a pooled engine is shared safely, and an
-await costs two greenlet switches, not a task.
+coroutine (:func:`run_in_greenlet`). When Flask meets an ``async def`` view or hook,
+:meth:`BridgedFlask.async_to_sync` makes it a task on the running loop and switches back to the
+coroutine to await it (:func:`await_`), so one loop serves many requests at once and a pooled
+engine is shared safely.
 
 This is the technique of SQLAlchemy's asyncio extension (``greenlet_spawn``/``await_only``), which
 keeps those helpers in a private namespace; this one is our own, on the ``greenlet`` package.
@@ -16,6 +15,7 @@ keeps those helpers in a private namespace; this one is our own, on the ``greenl
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -33,25 +33,23 @@ _NO_GREENLET = (
 
 
 class _RequestGreenlet(greenlet):
-    """A greenlet that runs one request's synchronous code; its parent drives the awaits.
-
-    It runs in its driver's ``contextvars`` context (the context of the task awaiting
-    :func:`run_in_greenlet`), so what Flask sets there (``request``, ``g``, ``current_app``) is
-    seen by every coroutine the driver awaits for it.
-    """
-
-    def __init__(self, run: Callable[..., Any], driver: greenlet) -> None:
-        super().__init__(run, driver)
-        self.gr_context = driver.gr_context
+    """A greenlet that runs one request's synchronous code; its parent drives the awaits."""
 
 
 def await_(awaitable: Awaitable[T]) -> T:
-    """From synchronous code in a request greenlet, wait for ``awaitable`` on the event loop."""
+    """From synchronous code in a request greenlet, wait for ``awaitable`` on the event loop.
+
+    A coroutine runs as a task in a copy of the greenlet's context, so it sees the Flask
+    request and application contexts (``request``, ``g``, ``current_app``).
+    """
     current = getcurrent()
     if not isinstance(current, _RequestGreenlet):
         if asyncio.iscoroutine(awaitable):
             awaitable.close()  # never awaited: close it rather than leak a warning
         raise RuntimeError(_NO_GREENLET)
+    if asyncio.iscoroutine(awaitable):
+        loop = asyncio.get_running_loop()
+        awaitable = loop.create_task(awaitable, context=contextvars.copy_context())
     driver = current.parent
     assert driver is not None  # noqa: S101 - a request greenlet always has its driver as parent
     result: T = driver.switch(awaitable)
