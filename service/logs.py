@@ -76,6 +76,8 @@ def configure_logging(level: str, log_format: str = "text") -> None:
             logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
         )
     handler.addFilter(RequestContextFilter())
+    # No format shows threads or processes: spare every record looking them up (one per request).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
