@@ -17,8 +17,10 @@ import pytest
 from flask import Flask
 from openapi_spec_validator import validate
 
-from service import create_app, docs
+from service import create_app, docs, phone
 from service.asgi_adapter import AsgiAdapter
+from service.auth.passwords import MAX_PASSWORD_LENGTH
+from service.models import MAX_ID, MAX_USERNAME_LENGTH
 from service.numbers.fields import FIELDS, WRITABLE
 from service.numbers.listing import FILTER_PARAMETERS, SLICING_PARAMETERS
 from service.settings import Settings
@@ -99,6 +101,16 @@ def test_the_number_schemas_are_the_field_table(document: dict[str, Any]) -> Non
     assert set(schemas["NumberCreate"]["properties"]) == written | {"id"}
     for schema in ("NumberReplace", "NumberPatch"):
         assert set(schemas[schema]["properties"]) == written, schema
+
+
+def test_the_documented_lengths_and_bounds_are_the_codes(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    credentials = schemas["Credentials"]["properties"]
+    assert credentials["username"]["maxLength"] == MAX_USERNAME_LENGTH
+    assert credentials["password"]["maxLength"] == MAX_PASSWORD_LENGTH
+    assert schemas["PhoneNumber"]["maxLength"] == phone.MAX_LENGTH
+    assert schemas["Number"]["properties"]["value"]["maxLength"] == phone.MAX_LENGTH
+    assert schemas["Number"]["properties"]["id"]["maximum"] == MAX_ID
 
 
 def test_the_list_parameters_are_the_field_tables_filters(document: dict[str, Any]) -> None:
