@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 from typing import Any
 
 import httpx
+import pytest
 
 from integration_tests.api_client import (
     create_number,
@@ -97,8 +100,45 @@ def test_a_cursor_from_another_sort_order_is_400(api: httpx.Client) -> None:
     assert error_parameters(problem) == ["_cursor"]
 
 
-def test_a_forged_cursor_is_400(api: httpx.Client) -> None:
-    problem = expect_problem(list_numbers(api, _cursor="not-a-cursor"), 400)
+def _crafted(*content: Any, raw: str | None = None) -> str:
+    """A cursor in the API's own format (base64url JSON) holding whatever a client chose."""
+    text = json.dumps(list(content)) if raw is None else raw
+    return base64.urlsafe_b64encode(text.encode("utf-8", "surrogatepass")).decode().rstrip("=")
+
+
+BY_ID = "id:asc"
+BY_PRICE = {"_sort": "monthyPrice"}
+BY_CURRENCY = {"_sort": "currency"}
+PRICE_SPEC = "monthly_price:asc,id:asc"
+CURRENCY_SPEC = "currency:asc,id:asc"
+
+
+@pytest.mark.parametrize(
+    ("cursor", "params"),
+    [
+        ("not-a-cursor", {}),
+        (_crafted(BY_ID, "after", ["12345678901234567890"]), {}),  # past any id
+        (_crafted(BY_ID, "after", ["05"]), {}),  # not how the API writes 5
+        (_crafted(BY_ID, "after", [5]), {}),  # a number where the API writes text
+        (_crafted(BY_ID, "sideways", ["5"]), {}),
+        (_crafted(BY_ID, "after", ["5", "6"]), {}),
+        (_crafted(BY_ID, "after"), {}),
+        (_crafted(raw='{"spec": "id:asc"}'), {}),
+        (_crafted(PRICE_SPEC, "after", ["1e30", "5"]), BY_PRICE),
+        (_crafted(PRICE_SPEC, "after", ["1e999999", "5"]), BY_PRICE),
+        (_crafted(PRICE_SPEC, "after", ["0.001", "5"]), BY_PRICE),
+        (_crafted(PRICE_SPEC, "after", ["NaN", "5"]), BY_PRICE),
+        (_crafted(CURRENCY_SPEC, "after", ["U\x00$", "5"]), BY_CURRENCY),
+        (_crafted(raw=f'["{CURRENCY_SPEC}", "after", ["\\ud800", "5"]]'), BY_CURRENCY),
+        (_crafted(raw="[" * 5000 + "]" * 5000), {}),
+        (_crafted(raw="[" * 300 + "]" * 300), {}),
+    ],
+    ids=lambda value: value[:24] if isinstance(value, str) else str(value),
+)
+def test_a_cursor_the_api_did_not_issue_is_400(
+    api: httpx.Client, cursor: str, params: dict[str, str]
+) -> None:
+    problem = expect_problem(list_numbers(api, _cursor=cursor, **params), 400)
     assert error_parameters(problem) == ["_cursor"]
 
 
