@@ -131,8 +131,8 @@ def demo_numbers(count: int, currencies: tuple[str, ...]) -> Iterator[dict[str, 
         }
 
 
-#: A statement of the seed inserts thousands of rows into a table with seven indexes: the
-#: requests' limit (twice DB_TIMEOUT_SECONDS) failed ``seed --count 200000`` on a busy machine.
+#: A statement of the seed inserts thousands of rows into a table with seven indexes, far more
+#: work than the requests' limit (twice DB_TIMEOUT_SECONDS) is meant for.
 SEED_STATEMENT_TIMEOUT_SECONDS = 600.0
 
 
@@ -160,9 +160,8 @@ async def seed_numbers(
     insert = (postgresql_dialect if postgresql else sqlite_dialect).insert(table)
     for start in range(0, len(fresh), batch_size):
         # RETURNING makes SQLAlchemy send multi-row INSERTs ("insertmanyvalues", 1,000 rows a
-        # statement) instead of executemany()'s one statement per row, which fires the
-        # row-count trigger per row: 200,000 updates of one row in one transaction, each
-        # walking the versions before it, took over 7 minutes.
+        # statement) instead of executemany()'s one statement per row, each of which would fire
+        # the row-count trigger on its own.
         await session.execute(insert.returning(table.c.id), fresh[start : start + batch_size])
     if postgresql:
         await session.execute(_MOVE_SEQUENCE, {"last_id": fresh[-1]["id"]})

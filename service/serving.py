@@ -60,7 +60,7 @@ def _work(config: Config, sockets: Sockets, draining: Event, shutdown: Event) ->
     worker = uvloop_worker if config.worker_class == "uvloop" else asyncio_worker
     worker(config, sockets, shutdown)
     # The pool is closed and the requests are answered: skip the interpreter's teardown of
-    # every module, which took seconds on a busy machine and delays a rolling restart.
+    # every module, which only delays a rolling restart.
     logging.shutdown()
     os._exit(0)
 

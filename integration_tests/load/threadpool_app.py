@@ -4,8 +4,8 @@ Hypercorn sees a WSGI callable here (``hypercorn integration_tests.load.threadpo
 and runs every request in its default thread pool. Flask's ``async def`` views are awaited on one
 persistent event loop in a background thread through ``asyncio.run_coroutine_threadsafe``; the
 pooled engine is created on that loop, so asyncpg connections never cross loops. This is the
-"persistent loop in a background thread" row of the design note async-core.md, kept only so that
-the load benchmark can show what the greenlet bridge (``service.asgi:app``) buys. Never deploy it.
+alternative that docs/design.md ("The async core") weighs against the greenlet bridge, kept only
+so that the load benchmark can show what the bridge (``service.asgi:app``) buys. Never deploy it.
 
 The app is the product's own (``service.create_app`` and ``service.database``): only the way
 coroutines are awaited differs.
