@@ -27,7 +27,7 @@ import pytest
 
 from integration_tests.in_process import InProcessApp, in_process_app
 from integration_tests.private_postgres import PrivatePostgres
-from integration_tests.server import ADMIN, RunningServer, run_server
+from integration_tests.server import ADMIN, RunningServer, log_in, run_server
 
 ServerFactory = Callable[..., AbstractContextManager[RunningServer]]
 AppFactory = Callable[..., AbstractContextManager[InProcessApp]]
@@ -109,14 +109,6 @@ def credentials() -> tuple[str, str]:
         return os.environ["API_USERNAME"], os.environ["API_PASSWORD"]
     except KeyError:
         raise pytest.UsageError("with API_URL, set API_USERNAME and API_PASSWORD too") from None
-
-
-def log_in(client: httpx.Client, username: str, password: str) -> str:
-    """An access token from the API ``client`` talks to."""
-    response = client.post("/auth/token", json={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
-"""A database that hangs on writes: another connection holds the numbers table's write lock.
+"""A database that hangs on writes: another connection holds the tables' write locks.
 
-While the lock is held, the API's writes to ``numbers`` wait inside the database (reads go on),
-which keeps a request in progress for as long as a test needs, on either database.
-SQLite makes a writer wait at most its busy timeout (5 s), so hold the lock for less than that.
+While the lock is held, the API's writes to those tables wait inside the database (reads go on),
+which keeps a request in progress for as long as a test needs, on either database. On SQLite
+the lock is the whole file's, whatever the tables; SQLite makes a writer wait at most its busy
+timeout (5 s), so hold the lock for less than that.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ LOCKED = "numbers-locked"
 
 
 @contextmanager
-def numbers_writes_blocked(database_url: str) -> Iterator[None]:
-    """Hold the write lock of the ``numbers`` table of ``database_url`` until exit."""
+def writes_blocked(database_url: str, tables: tuple[str, ...] = ("numbers",)) -> Iterator[None]:
+    """Hold the write lock of ``tables`` of ``database_url`` until exit."""
     if database_url.startswith("sqlite"):
         with _sqlite_write_lock(database_url.split(":///", 1)[1]):
             yield
     else:
-        with _postgresql_write_lock(database_url.replace("+asyncpg", "", 1)):
+        with _postgresql_write_lock(database_url.replace("+asyncpg", "", 1), tables):
             yield
 
 
@@ -38,7 +39,7 @@ def _sqlite_write_lock(path: str) -> Iterator[None]:
 
 
 @contextmanager
-def _postgresql_write_lock(url: str) -> Iterator[None]:
+def _postgresql_write_lock(url: str, tables: tuple[str, ...]) -> Iterator[None]:
     # psql reads its commands from stdin, so the transaction stays open until we end it.
     with subprocess.Popen(  # the with block closes its pipes and waits for it
         ["psql", "--no-psqlrc", "--quiet", "--tuples-only", "--no-align", url],
@@ -49,7 +50,8 @@ def _postgresql_write_lock(url: str) -> Iterator[None]:
         assert psql.stdin is not None and psql.stdout is not None
         try:
             # EXCLUSIVE mode blocks INSERT, UPDATE and DELETE, and lets plain SELECTs through.
-            psql.stdin.write(f"BEGIN; LOCK TABLE numbers IN EXCLUSIVE MODE; SELECT '{LOCKED}';\n")
+            locked = ", ".join(tables)
+            psql.stdin.write(f"BEGIN; LOCK TABLE {locked} IN EXCLUSIVE MODE; SELECT '{LOCKED}';\n")
             psql.stdin.flush()
             line = psql.stdout.readline().strip()
             assert line == LOCKED, f"psql did not take the lock: {line!r}"

@@ -220,15 +220,19 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def login(url: str, username: str, password: str) -> str:
-    """An access token from ``POST /auth/token`` of the API at ``url``."""
-    response = httpx.post(
-        f"{url}/auth/token", json={"username": username, "password": password}, timeout=30
-    )
+def log_in(client: httpx.Client, username: str, password: str) -> str:
+    """An access token from ``POST /auth/token`` of the API ``client`` talks to."""
+    response = client.post("/auth/token", json={"username": username, "password": password})
     if response.status_code != 200:
-        raise ServerFailed(f"cannot log in as {username!r} at {url}: {response.text}")
+        raise ServerFailed(f"cannot log in as {username!r}: {response.text}")
     token: str = response.json()["access_token"]
     return token
+
+
+def login(url: str, username: str, password: str) -> str:
+    """An access token from the API at ``url``."""
+    with httpx.Client(base_url=url, timeout=30) as client:
+        return log_in(client, username, password)
 
 
 def signed_in_client(url: str, credentials: tuple[str, str] = ADMIN, **kwargs: Any) -> httpx.Client:

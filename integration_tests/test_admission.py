@@ -12,7 +12,7 @@ from contextlib import ExitStack, contextmanager
 import httpx
 
 from integration_tests.api_client import create_number, expect_problem, number_body
-from integration_tests.database_lock import numbers_writes_blocked
+from integration_tests.database_lock import writes_blocked
 from integration_tests.raw_http import connect, json_request, read_response, status_line
 from integration_tests.server import RunningServer, signed_in_client
 
@@ -63,7 +63,7 @@ def test_liveness_answers_while_every_slot_waits_on_the_database(
     url = tight_server.url
     with signed_in_client(url) as api, ExitStack() as sockets:
         auth = {"Authorization": api.headers["Authorization"]}
-        with numbers_writes_blocked(server_database_url):
+        with writes_blocked(server_database_url):
             # One POST inside the app waiting on the database, two queued behind it.
             stuck = [sockets.enter_context(connect(url)) for _ in range(3)]
             for sock in stuck:
@@ -86,8 +86,9 @@ def test_a_login_flood_leaves_reads_and_probes_fast(
 ) -> None:
     with signed_in_client(served_url, credentials) as api:
         number_path = f"/numbers/{create_number(api)['id']}"
-        idle = {path: _median_seconds(api, path) for path in (number_path, "/health/live")}
-        flooded = _timed_during_flood(api, served_url, (number_path, "/health/live"))
+        paths = (number_path, "/health/live", "/health/ready")
+        idle = {path: _median_seconds(api, path) for path in paths}
+        flooded = _timed_during_flood(api, served_url, paths)
 
     for path, timings in flooded.items():
         assert len(timings) >= 5, f"the flood was over before {path} was measured"

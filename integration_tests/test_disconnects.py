@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from integration_tests.api_client import digits_of, number_body
-from integration_tests.database_lock import numbers_writes_blocked
+from integration_tests.database_lock import writes_blocked
 from integration_tests.raw_http import (
     connect,
     json_request,
@@ -71,7 +71,7 @@ def _logged(server: RunningServer, line: str) -> None:
 def test_a_request_whose_client_resets_while_queued_is_never_run(
     tight_server: RunningServer, api: httpx.Client, server_database_url: str
 ) -> None:
-    with numbers_writes_blocked(server_database_url):
+    with writes_blocked(server_database_url):
         inside, inside_digits = _post_number(api)  # takes the one slot, waits on the lock
         time.sleep(SETTLE_SECONDS)
         queued, queued_digits = _post_number(api)  # waits for that slot
@@ -89,10 +89,12 @@ def test_a_request_whose_client_resets_while_queued_is_never_run(
 def test_a_read_whose_client_resets_is_cancelled(
     tight_server: RunningServer, api: httpx.Client, server_database_url: str
 ) -> None:
-    with numbers_writes_blocked(server_database_url):
+    # The readiness probe's no-op write (to alembic_version) waits on the lock too: a read in
+    # progress, in the database, on the probe's own connection.
+    with writes_blocked(server_database_url, tables=("numbers", "alembic_version")):
         writer, _ = _post_number(api)  # holds the pool's one connection, waiting on the lock
         time.sleep(SETTLE_SECONDS)
-        reader = _send(api, request_head("GET", "/health/ready"))  # waits for that connection
+        reader = _send(api, request_head("GET", "/health/ready"))  # waits on the lock
         time.sleep(SETTLE_SECONDS)
         reset(reader)
         _logged(tight_server, "client left: GET '/health/ready' cancelled")
@@ -105,7 +107,7 @@ def test_a_read_whose_client_resets_is_cancelled(
 def test_a_write_whose_client_resets_runs_to_its_end(
     tight_server: RunningServer, api: httpx.Client, server_database_url: str
 ) -> None:
-    with numbers_writes_blocked(server_database_url):
+    with writes_blocked(server_database_url):
         writer, digits = _post_number(api)
         time.sleep(SETTLE_SECONDS)
         reset(writer)

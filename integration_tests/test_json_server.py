@@ -27,11 +27,10 @@ import httpx
 import pytest
 
 from integration_tests.api_client import digits_of, links_of
-from integration_tests.conftest import log_in
 from integration_tests.databases import fresh_database
 from integration_tests.in_process import in_process_app
 from integration_tests.json_server import NotInstalled, check_installed, run_json_server
-from integration_tests.server import ADMIN
+from integration_tests.server import ADMIN, log_in
 
 #: json-server comes from npm (``npm ci`` here, in ``.ci/run``); the Docker test image has no Node.
 pytestmark = pytest.mark.reference_client

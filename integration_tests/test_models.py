@@ -13,6 +13,9 @@ from service.models import Number
 from service.numbers import queries
 from service.numbers.validation import NumberFields
 
+#: SQLite's CURRENT_TIMESTAMP counts whole seconds: the update must come in a later one.
+CLOCK_STEP_SECONDS = 1.1
+
 
 def test_timestamps_are_readable_after_an_insert_and_an_update(server_database_url: str) -> None:
     settings = app_settings(server_database_url)
@@ -25,6 +28,7 @@ def test_timestamps_are_readable_after_an_insert_and_an_update(server_database_u
             async with database.sessions.begin() as session:
                 number: Number = await queries.add_number(session, fields)
                 created = number.updated_at  # no lazy load: it came back with the INSERT
+            await asyncio.sleep(CLOCK_STEP_SECONDS)
             async with database.sessions.begin() as session:
                 again = await queries.get_number(session, number.id)
                 assert again is not None
@@ -38,4 +42,4 @@ def test_timestamps_are_readable_after_an_insert_and_an_update(server_database_u
 
     assert isinstance(created, datetime)
     assert isinstance(created_at, datetime)
-    assert updated_at >= created_at
+    assert updated_at > created  # the value the UPDATE set, not the one loaded before it

@@ -7,17 +7,19 @@ SQLite database serialise the migrations the same way).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from alembic.script import ScriptDirectory
 
 from integration_tests.conftest import ServerFactory
 from integration_tests.databases import fresh_database, scalar
-from integration_tests.server import ADMIN, RunningServer, login, run_server
+from integration_tests.server import ADMIN, RunningServer, login, product_command, run_server
 from service.cli import alembic_config
 from service.settings import Settings
 
@@ -70,10 +72,17 @@ def test_replicas_starting_together_on_an_empty_database_migrate_once_and_make_o
         assert scalar(database_url, "SELECT count(*) FROM users") == 1
 
 
+def _hypercorn(port: int) -> list[str]:
+    return [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "service.asgi:app"]
+
+
+@pytest.mark.parametrize(
+    "command", [product_command, _hypercorn], ids=["python-m-service", "hypercorn"]
+)
 def test_a_server_signing_with_the_development_key_warns_at_start_up(
-    start_server: ServerFactory,
+    start_server: ServerFactory, command: Callable[[int], list[str]]
 ) -> None:
-    with start_server(env={"SECRET_KEY": None}) as server:
+    with start_server(env={"SECRET_KEY": None}, command=command) as server:
         output = server.output()
     assert DEVELOPMENT_KEY_WARNING in output
     assert "WARNING" in output.split(DEVELOPMENT_KEY_WARNING)[0].splitlines()[-1]

@@ -8,8 +8,8 @@ connection needs); on SQLite the setting does not apply, and the same requests m
 from __future__ import annotations
 
 from integration_tests.api_client import number_body
-from integration_tests.conftest import AppFactory, log_in
-from integration_tests.server import ADMIN
+from integration_tests.conftest import AppFactory
+from integration_tests.server import ADMIN, log_in
 
 
 def test_every_operation_works_without_a_statement_cache(in_process: AppFactory) -> None:

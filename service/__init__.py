@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -67,6 +69,12 @@ def create_asgi_app(settings: Settings | None = None) -> AsgiAdapter:
     event loop, and its own admission lanes.
     """
     settings = settings or Settings.from_env()
+    if settings.uses_development_key:  # every worker says so, however it was started
+        logging.getLogger(__name__).warning(
+            "INSECURE: tokens are signed with the public development key (SECRET_KEY is unset "
+            "or is that key): anyone who can reach this server can forge a supervisor's token. "
+            "Set SECRET_KEY (e.g. `openssl rand -base64 48`) before anyone else can reach it."
+        )
     flask_app = create_app(settings)
 
     async def startup() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from hypercorn.config import Config
@@ -16,8 +15,6 @@ from service.settings import Settings, SettingsError
 #: Hypercorn's time for the requests in flight once a stopping worker no longer accepts.
 GRACEFUL_TIMEOUT_SECONDS = 10
 
-log = logging.getLogger("service")
-
 
 def main() -> int:
     """Validate the settings, migrate, bootstrap the first supervisor, and serve until stopped."""
@@ -27,12 +24,6 @@ def main() -> int:
         print(f"service: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
-    if settings.uses_development_key:
-        log.warning(
-            "INSECURE: tokens are signed with the public development key (SECRET_KEY is unset "
-            "or is that key): anyone who can reach this server can forge a supervisor's token. "
-            "Set SECRET_KEY (e.g. `openssl rand -base64 48`) before anyone else can reach it."
-        )
     upgrade_database(settings)
     try:
         bootstrap_supervisor(settings)

@@ -45,23 +45,31 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
     #: The same engine and pool; its connections are in autocommit (no BEGIN) while checked out.
     reads: AsyncEngine
+    #: One connection of its own for the readiness probe: requests that hold every pooled
+    #: connection must not make the probe wait for one and call a healthy database gone.
+    probes: AsyncEngine
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        await self.probes.dispose()
 
 
-def create_engine(settings: Settings, *, statement_timeout: float | None = None) -> AsyncEngine:
+def create_engine(
+    settings: Settings, *, statement_timeout: float | None = None, pool_size: int | None = None
+) -> AsyncEngine:
     """A pooled engine with bounded waits, so a missing database fails fast instead of hanging.
 
     ``statement_timeout`` (seconds) replaces the requests' limit of twice DB_TIMEOUT_SECONDS,
-    for the operators' commands whose statements may legitimately run longer.
+    for the operators' commands whose statements may legitimately run longer; ``pool_size``
+    replaces DB_POOL_SIZE.
     """
     timeout = settings.db_timeout_seconds
+    pool_size = pool_size or settings.db_pool_size
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,
-            pool_size=settings.db_pool_size,
+            pool_size=pool_size,
             max_overflow=0,
             pool_timeout=timeout,
             connect_args={"timeout": timeout},
@@ -70,7 +78,7 @@ def create_engine(settings: Settings, *, statement_timeout: float | None = None)
         return engine
     engine = create_async_engine(
         settings.database_url,
-        pool_size=settings.db_pool_size,
+        pool_size=pool_size,
         max_overflow=0,  # a pool that overflows opens and closes connections on every burst
         pool_timeout=timeout,
         # No pre-ping: it cost three round trips per checkout (BEGIN; ; ROLLBACK). A connection
@@ -127,6 +135,7 @@ def open_database(settings: Settings, *, statement_timeout: float | None = None)
         engine,
         async_sessionmaker(engine, expire_on_commit=False),
         engine.execution_options(isolation_level="AUTOCOMMIT"),
+        create_engine(settings, pool_size=1),
     )
 
 
@@ -186,9 +195,10 @@ async def probe() -> None:
     """Make sure the database answers and accepts writes; raises the database's error if not.
 
     The write changes nothing and is rolled back, but a read-only database (a SQLite file the
-    process may not write, a PostgreSQL standby) refuses it as it would refuse a real one.
+    process may not write, a PostgreSQL standby) refuses it as it would refuse a real one. It
+    runs on the probe's own connection, never waiting for one that requests hold.
     """
-    async with current_database().engine.connect() as connection:
+    async with current_database().probes.connect() as connection:
         await connection.execute(_NO_OP_WRITE)
         await connection.rollback()
 

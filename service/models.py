@@ -31,7 +31,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from service.money import CENT
-from service.phone import MAX_DIGITS, MIN_DIGITS, digits_of
+from service.phone import MAX_DIGITS, MAX_LENGTH, MIN_DIGITS, digits_of
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -121,7 +121,7 @@ class Number(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    value: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(MAX_LENGTH))
     #: The digits of ``value``: what makes a number unique, whatever its formatting.
     digits: Mapped[str] = mapped_column(String(MAX_DIGITS), unique=True)
     monthly_price: Mapped[Decimal] = mapped_column(Money())

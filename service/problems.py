@@ -133,7 +133,7 @@ class ConcurrentUpdate(Problem):
     type_slug = "concurrent-update"
 
 
-class PreconditionFailed(Problem):
+class StaleEtag(Problem):
     """If-Match named a version that is no longer current (412)."""
 
     status = 412

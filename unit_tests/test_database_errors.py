@@ -16,15 +16,18 @@ import pytest
 from asyncpg import exceptions as pg
 from flask import Flask
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.asyncpg import (
     AsyncAdapt_asyncpg_connection,
     AsyncAdapt_asyncpg_dbapi,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.asgi_adapter import AsgiAdapter
 from service.auth import public
-from service.database import is_outage, refuses_writes
+from service.database import attach, is_outage, open_database, read, refuses_writes
 from service.problems import database_accepts_writes
+from service.settings import Settings
 from unit_tests.asgi_client import Reply, call
 
 _ASYNCPG_DBAPI = AsyncAdapt_asyncpg_dbapi(asyncpg)  # type: ignore[no-untyped-call]
@@ -261,3 +264,42 @@ def test_an_outage_is_logged_as_a_warning_naming_the_driver_error_without_the_st
     assert record.levelno == logging.WARNING
     assert "CannotConnectNowError: the database system is starting up" in record.getMessage()
     assert "SELECT" not in record.getMessage()
+
+
+def _read_twice_if(invalidated: bool, path: Path, run: Run) -> tuple[list[int], Any]:
+    """``database.read`` of a work whose first try fails; the tries made and the outcome."""
+    app = Flask(__name__)
+    tries: list[int] = []
+
+    async def work(connection: AsyncConnection) -> int:
+        tries.append(len(tries) + 1)
+        if len(tries) == 1:
+            cause = ConnectionResetError("the server closed the connection")
+            raise sa_exc.DBAPIError("SELECT 1", {}, cause, connection_invalidated=invalidated)
+        return int((await connection.execute(text("SELECT 42"))).scalar_one())
+
+    async def scenario() -> Any:
+        opened = open_database(Settings(database_url=f"sqlite+aiosqlite:///{path}"))
+        attach(app, opened)
+        try:
+            with app.app_context():
+                return await read(work)
+        except sa_exc.DBAPIError as error:
+            return error
+        finally:
+            await opened.dispose()
+
+    return tries, run(scenario())
+
+
+def test_a_read_whose_connection_turns_out_broken_runs_once_more_on_a_fresh_one(
+    sqlite_path: Path, run: Run
+) -> None:
+    assert _read_twice_if(True, sqlite_path, run) == ([1, 2], 42)
+
+
+def test_a_read_that_failed_otherwise_is_not_repeated(sqlite_path: Path, run: Run) -> None:
+    tries, outcome = _read_twice_if(False, sqlite_path, run)
+
+    assert tries == [1]
+    assert isinstance(outcome, sa_exc.DBAPIError)

@@ -89,3 +89,20 @@ def test_production_needs_the_host_names_it_answers_to() -> None:
         {"APP_ENV": "production", "SECRET_KEY": "k" * 40, "TRUSTED_HOSTS": "api.example, .corp"}
     )
     assert settings.trusted_hosts == ("api.example", ".corp")
+
+
+@pytest.mark.parametrize(
+    ("env", "log_format"),
+    [
+        ({}, "text"),
+        ({"APP_ENV": "production"}, "json"),
+        ({"APP_ENV": "production", "LOG_FORMAT": "text"}, "text"),
+        ({"LOG_FORMAT": "json"}, "json"),
+    ],
+)
+def test_logs_are_json_lines_in_production_unless_told_otherwise(
+    env: dict[str, str], log_format: str
+) -> None:
+    production = {"SECRET_KEY": "k" * 40, "TRUSTED_HOSTS": "api.example"}
+    settings = Settings.from_env({**production, **env})
+    assert settings.log_format == log_format

@@ -22,7 +22,7 @@ from service.numbers.queries import NumberRow
 from service.numbers.validation import Mode, NumberFields, parse_number
 from service.payloads import JSON, MERGE_PATCH_JSON, read_json
 from service.phone import digits_of
-from service.problems import ConcurrentUpdate, NumberConflict, PreconditionFailed, ResourceNotFound
+from service.problems import ConcurrentUpdate, NumberConflict, ResourceNotFound, StaleEtag
 from service.settings import current_settings
 
 bp = Blueprint("numbers", __name__, url_prefix="/numbers")
@@ -59,7 +59,7 @@ def _check_if_match(number: Number) -> int | None:
         return None
     if request.if_match.star_tag or request.if_match.contains(etag_of(number)):
         return number.version
-    raise PreconditionFailed(
+    raise StaleEtag(
         f"The number {number.id} has changed since you read it (its ETag is now "
         f'"{etag_of(number)}"); fetch it again and reapply your change.'
     )
@@ -157,7 +157,7 @@ async def _update(number_id: int, fields: NumberFields) -> ResponseReturnValue:
         except StaleDataError:
             # Another write committed between our read and our UPDATE ... WHERE version = ?.
             if required_version is not None:
-                raise PreconditionFailed(
+                raise StaleEtag(
                     f"The number {number_id} was changed by another request; fetch it again."
                 ) from None
             continue
@@ -174,7 +174,7 @@ async def delete_number(number_id: int) -> ResponseReturnValue:
         deleted = await queries.delete_number(session, number_id, required_version)
     if not deleted:
         if required_version is not None:
-            raise PreconditionFailed(f"The number {number_id} was changed by another request.")
+            raise StaleEtag(f"The number {number_id} was changed by another request.")
         raise _not_found(number_id)
     if _prefers_minimal():
         return "", 204, {"Preference-Applied": "return=minimal"}
