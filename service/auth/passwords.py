@@ -1,9 +1,10 @@
 """Password hashing with werkzeug.security (scrypt, its current default parameters).
 
 Why a thread pool: one scrypt check is deliberately expensive (a tenth of a second or more of
-CPU); on the event loop it would stall every other request of the worker for as long. ``hashlib.scrypt`` releases the GIL, so in a
-thread it runs beside the loop. The pool is small and dedicated, since each hash also needs
-32 MiB of memory (the ASGI entry admits only as many logins at once as it has threads).
+CPU); on the event loop it would stall every other request of the worker for as long.
+``hashlib.scrypt`` releases the GIL, so in a thread it runs beside the loop. The pool is small
+and dedicated, since each hash also needs 32 MiB of memory (the ASGI entry admits only as many
+logins at once as it has threads).
 """
 
 from __future__ import annotations
