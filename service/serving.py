@@ -17,6 +17,7 @@ sockets but decides itself when they start and stop:
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -27,6 +28,7 @@ from multiprocessing.connection import wait
 from multiprocessing.context import SpawnContext, SpawnProcess
 from multiprocessing.synchronize import Event
 from types import FrameType
+from typing import cast
 
 from hypercorn.asyncio.run import asyncio_worker, uvloop_worker
 from hypercorn.config import Config, Sockets
@@ -40,8 +42,30 @@ _POLL_SECONDS = 0.2
 
 log = logging.getLogger(__name__)
 
-#: Set in a worker process: the supervisor's "draining began" event.
-_draining: Event | None = None
+
+class Flag:
+    """A flag the supervisor raises and its workers read, in shared memory.
+
+    Not a ``multiprocessing.Event``: its reads take a lock shared by all processes, and a worker
+    killed while holding it would leave every other worker blocked in ``is_set()`` for good
+    (Hypercorn's workers poll their shutdown event ten times a second). One shared byte needs no
+    lock: only the supervisor writes it.
+    """
+
+    def __init__(self, context: SpawnContext) -> None:
+        self._raised = context.RawValue(ctypes.c_bool, False)
+
+    def set(self) -> None:
+        """Raise the flag, for every process."""
+        self._raised.value = True
+
+    def is_set(self) -> bool:
+        """Whether the flag is raised."""
+        return bool(self._raised.value)
+
+
+#: Set in a worker process: the supervisor's "draining began" flag.
+_draining: Flag | None = None
 
 
 def is_draining() -> bool:
@@ -49,7 +73,7 @@ def is_draining() -> bool:
     return _draining is not None and _draining.is_set()
 
 
-def _work(config: Config, sockets: Sockets, draining: Event, shutdown: Event) -> None:
+def _work(config: Config, sockets: Sockets, draining: Flag, shutdown: Flag) -> None:
     """A worker process: Hypercorn's worker, stopped by the supervisor's ``shutdown`` event."""
     global _draining
     _draining = draining
@@ -58,7 +82,8 @@ def _work(config: Config, sockets: Sockets, draining: Event, shutdown: Event) ->
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     worker = uvloop_worker if config.worker_class == "uvloop" else asyncio_worker
-    worker(config, sockets, shutdown)
+    # Hypercorn types the event as multiprocessing's, but only ever calls its is_set().
+    worker(config, sockets, cast(Event, shutdown))
     # The pool is closed and the requests are answered: skip the interpreter's teardown of
     # every module, which only delays a rolling restart.
     logging.shutdown()
@@ -72,8 +97,8 @@ class Supervisor:
         self.config = config
         self.drain_delay = drain_delay
         self._context: SpawnContext = multiprocessing.get_context("spawn")
-        self._draining = self._context.Event()
-        self._shutdown = self._context.Event()
+        self._draining = Flag(self._context)
+        self._shutdown = Flag(self._context)
         self._workers: list[SpawnProcess] = []
         self._deaths: deque[float] = deque()
         self._stop_requested_at: float | None = None
