@@ -362,6 +362,19 @@ production() {
     step "integration tests through nginx"
     compose "${prod[@]}" run --rm -T -e API_URL=http://nginx:8080 integration-tests "${suite[@]}"
 
+    step "a request line longer than nginx's buffers answers 414 as problem+json"
+    python3 - "$http_port" <<'PY'
+import http.client, json, sys
+connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+connection.request("GET", "/numbers?q=" + "4" * 10_000)
+response = connection.getresponse()
+body = response.read()
+assert response.status == 414, (response.status, body)
+assert response.getheader("Content-Type") == "application/problem+json", response.getheaders()
+assert json.loads(body)["status"] == 414, body
+print("ok: 414 as problem+json")
+PY
+
     step "rate limiting on the published port answers 429 as problem+json"
     python3 - "$http_port" <<'PY'
 import http.client, sys
