@@ -130,7 +130,8 @@ CURRENCY_SPEC = "currency:asc,id:asc"
         (_crafted(PRICE_SPEC, "after", ["NaN", "5"]), BY_PRICE),
         (_crafted(CURRENCY_SPEC, "after", ["U\x00$", "5"]), BY_CURRENCY),
         (_crafted(raw=f'["{CURRENCY_SPEC}", "after", ["\\ud800", "5"]]'), BY_CURRENCY),
-        (_crafted(raw="[" * 5000 + "]" * 5000), {}),
+        # 2,000 deep: past any cursor's length, yet within the 8 KiB request line a proxy takes.
+        (_crafted(raw="[" * 2000 + "]" * 2000), {}),
         (_crafted(raw="[" * 300 + "]" * 300), {}),
     ],
     ids=lambda value: value[:24] if isinstance(value, str) else str(value),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from service.numbers.cursor import Cursor, decode, encode
+from service.numbers.cursor import Cursor, InvalidCursor, decode, encode
 from service.numbers.fields import BY_WIRE
 from service.numbers.listing import (
     Filter,
@@ -391,3 +392,11 @@ def test_cursor_links_carry_cursors_after_and_before_the_page() -> None:
     assert decode(parse_qs(urlsplit(found["last"]).query)["_cursor"][0], query.order_by) == Cursor(
         "last"
     )
+
+
+@pytest.mark.parametrize("depth", [500, 5000, 100_000])
+def test_a_deeply_nested_cursor_is_refused_as_not_issued(depth: int) -> None:
+    # Longer than any cursor the API writes: refused before it is parsed, at any depth.
+    text = base64.urlsafe_b64encode(("[" * depth + "]" * depth).encode()).decode()
+    with pytest.raises(InvalidCursor, match="not a cursor issued by this API"):
+        decode(text, (("id", False),))
