@@ -30,6 +30,9 @@ compose_125=$tools/compose-1.25.5/bin/docker-compose
 compose_129=/usr/bin/docker-compose
 prod=(-f docker-compose.yml -f compose/production.yml)
 replicas=3
+# How long the mixed load of the rolling restart runs at the least (it lasts until the restarts
+# and the SIGKILL are over, and 5 s more).
+LOAD_SECONDS=60
 # The suite in a container is about the deployed API; these modules start servers of their own
 # to test process supervision and start-up races, which CI runs on the host on both databases.
 # The rest is the image's own command (docker-compose.yml, Dockerfile).
@@ -431,6 +434,7 @@ wait_upstreams() { # wait_upstreams NGINX SECONDS [CONTAINER]: every replica in 
 
 rolling_restart_under_load() {
     local load_dir=$run_dir/load nginx_id id load_pid victim restarts i budget before thief ids
+    local load_started
     mkdir -p "$load_dir"
     chmod 777 "$load_dir" # the load runs as the image's user
     nginx_id=$(compose "${prod[@]}" ps -q nginx)
@@ -448,6 +452,7 @@ rolling_restart_under_load() {
         sleep 1
     done
     [[ -e $load_dir/started ]] || fail "the load did not start in 120 s"
+    load_started=$SECONDS
     sleep 5
     for i in "${!api_ids[@]}"; do
         id=${api_ids[i]}
@@ -495,7 +500,8 @@ rolling_restart_under_load() {
     printf '[%4ds]   restarted by its restart policy, back at %s\n' $((SECONDS - started)) \
         "$(address_of "$victim")"
     record_addresses "$load_dir/addresses"
-    sleep 5
+    # At least 5 s more of load on the whole stack, and at least LOAD_SECONDS in all.
+    sleep $((LOAD_SECONDS - (SECONDS - load_started) > 5 ? LOAD_SECONDS - (SECONDS - load_started) : 5))
     touch "$load_dir/stop"
     wait "$load_pid" || { cat "$load_dir/load.out" >&2; fail "the load failed"; }
     cat "$load_dir/load.out"
