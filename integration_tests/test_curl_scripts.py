@@ -16,7 +16,7 @@ def _require_tools() -> None:
     missing = [tool for tool in ("bash", "curl", "jq") if shutil.which(tool) is None]
     if not missing:
         return
-    # A documented prerequisite of the test command (README, "Running the tests"): never skipped.
+    # A documented prerequisite of the test command (README, "Test it"): never skipped.
     pytest.fail(f"the curl scripts need {', '.join(missing)} (apt-get install -y curl jq)")
 
 

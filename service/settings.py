@@ -27,7 +27,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything the service can be configured with (see the settings table in README.md)."""
+    """Everything the service can be configured with (the table in docs/operations.md)."""
 
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_FILE}"
     app_env: str = "development"
