@@ -121,9 +121,9 @@ def _answer_refusal() -> None:
 
 
 def _no_content_type_without_content(response: Response) -> Response:
-    # Flask gives every response a text/html Content-Type, even one that has no body: a 204, a
-    # 304, or the 200 of a plain OPTIONS (only a HEAD keeps the Content-Type of its GET).
-    bodiless = request.method == "OPTIONS" and response.is_sequence and not response.get_data()
-    if response.status_code in (204, 304) or bodiless:
+    # Flask gives every response a text/html Content-Type, even one that has no body (a 204, a
+    # 304, a plain OPTIONS). Only a HEAD keeps the Content-Type of the GET it stands for.
+    empty = response.is_sequence and not response.get_data()
+    if response.status_code in (204, 304) or (empty and request.method != "HEAD"):
         del response.headers["Content-Type"]
     return response
