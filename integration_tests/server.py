@@ -229,7 +229,7 @@ def log_in(client: httpx.Client, username: str, password: str) -> str:
     return token
 
 
-def login(url: str, username: str, password: str) -> str:
+def token_for(url: str, username: str, password: str) -> str:
     """An access token from the API at ``url``."""
     with httpx.Client(base_url=url, timeout=30) as client:
         return log_in(client, username, password)
@@ -237,6 +237,9 @@ def login(url: str, username: str, password: str) -> str:
 
 def signed_in_client(url: str, credentials: tuple[str, str] = ADMIN, **kwargs: Any) -> httpx.Client:
     """An httpx client for ``url`` whose requests carry a supervisor's Bearer token."""
-    headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {login(url, *credentials)}"}
+    headers = {
+        **kwargs.pop("headers", {}),
+        "Authorization": f"Bearer {token_for(url, *credentials)}",
+    }
     kwargs.setdefault("timeout", 30)
     return httpx.Client(base_url=url, headers=headers, **kwargs)

@@ -21,7 +21,7 @@ import pytest
 
 from integration_tests.conftest import AppFactory, ServerFactory
 from integration_tests.in_process import InProcessApp, app_settings
-from integration_tests.server import ADMIN, SECRET_KEY
+from integration_tests.server import ADMIN, SECRET_KEY, log_in
 from service import create_app
 from service.auth.tokens import issue_token, read_token
 from service.models import Role
@@ -81,13 +81,6 @@ def login(client: httpx.Client, username: str, password: str) -> httpx.Response:
     return client.post("/auth/token", json={"username": username, "password": password})
 
 
-def token_for(client: httpx.Client, username: str, password: str) -> str:
-    response = login(client, username, password)
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
-
-
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -111,7 +104,7 @@ def test_login_returns_a_bearer_token_that_opens_the_numbers(api: httpx.Client) 
 
 
 def test_the_token_carries_the_user_id_and_role(api: httpx.Client) -> None:
-    claims = read_token(SECRET_KEY, token_for(api, *ADMIN))
+    claims = read_token(SECRET_KEY, log_in(api, *ADMIN))
     assert claims.role is Role.SUPERVISOR and claims.user_id >= 1
 
 
@@ -134,7 +127,7 @@ def test_logins_are_logged_without_the_password(
     username, password = new_user(server_database_url, Role.VIEWER)
     with caplog.at_level("INFO"):
         login(api, username, "wrong-" + password)
-        token_for(api, username, password)
+        log_in(api, username, password)
     log = caplog.text
     assert f"login failed for username {username!r}" in log
     assert f"login succeeded for user {username!r}" in log
@@ -153,7 +146,7 @@ def test_no_token_is_401_with_a_bearer_challenge(api: httpx.Client, method: str,
 
 
 def test_a_tampered_token_is_401_saying_so(api: httpx.Client) -> None:
-    token = token_for(api, *ADMIN)
+    token = log_in(api, *ADMIN)
     payload, signature = token.rsplit(".", 1)
     tampered = f"{payload}.{signature[::-1]}"
     response = api.get("/numbers", headers=bearer(tampered))
@@ -164,7 +157,7 @@ def test_a_tampered_token_is_401_saying_so(api: httpx.Client) -> None:
 
 
 def test_an_expired_token_is_401_saying_so(api: httpx.Client) -> None:
-    user_id = read_token(SECRET_KEY, token_for(api, *ADMIN)).user_id
+    user_id = read_token(SECRET_KEY, log_in(api, *ADMIN)).user_id
     expired = issue_token(SECRET_KEY, user_id, Role.SUPERVISOR, 60, now=time.time() - 3600)
     response = api.get("/numbers", headers=bearer(expired))
     assert response.status_code == 401
@@ -174,8 +167,8 @@ def test_an_expired_token_is_401_saying_so(api: httpx.Client) -> None:
 
 
 def test_a_viewer_reads_but_may_not_write(api: httpx.Client, server_database_url: str) -> None:
-    number_id = new_number(api, token_for(api, *ADMIN))
-    viewer = bearer(token_for(api, *new_user(server_database_url, Role.VIEWER)))
+    number_id = new_number(api, log_in(api, *ADMIN))
+    viewer = bearer(log_in(api, *new_user(server_database_url, Role.VIEWER)))
     assert api.get("/numbers", headers=viewer).status_code == 200
     assert api.get(f"/numbers/{number_id}", headers=viewer).status_code == 200
     body = {"value": "+1 987 654-3210", "monthyPrice": "1", "setupPrice": "1", "currency": "U$"}
@@ -206,7 +199,7 @@ def test_deactivation_reaches_issued_tokens_within_the_cache_window(
     api: httpx.Client, server_database_url: str
 ) -> None:
     username, password = new_user(server_database_url, Role.SUPERVISOR)
-    token = token_for(api, username, password)
+    token = log_in(api, username, password)
     assert api.get("/numbers", headers=bearer(token)).status_code == 200
     users_cli(server_database_url, "deactivate", username)
     started = time.monotonic()
@@ -219,7 +212,7 @@ def test_a_role_change_reaches_issued_tokens_within_the_cache_window(
     api: httpx.Client, server_database_url: str
 ) -> None:
     username, password = new_user(server_database_url, Role.SUPERVISOR)
-    token = token_for(api, username, password)
+    token = log_in(api, username, password)
     users_cli(server_database_url, "set-role", username, "viewer")
     # POST, not DELETE /numbers: a method no route has is 405 for everyone (issue 11 item 16).
     wait_for_status(api, token, 403, method="POST")
@@ -236,13 +229,13 @@ def test_a_password_change_voids_the_tokens_issued_before_it(
     api: httpx.Client, server_database_url: str
 ) -> None:
     username, password = new_user(server_database_url, Role.SUPERVISOR)
-    old = token_for(api, username, password)
+    old = log_in(api, username, password)
     assert api.get("/numbers", headers=bearer(old)).status_code == 200
 
     users_cli(server_database_url, "set-password", username, password="a-brand-new-password")
 
     wait_for_status(api, old, 401)
-    new = token_for(api, username, "a-brand-new-password")
+    new = log_in(api, username, "a-brand-new-password")
     assert api.get("/numbers", headers=bearer(new)).status_code == 200
 
 
@@ -250,7 +243,7 @@ def test_tokens_from_before_a_deactivation_stay_void_after_reactivation(
     api: httpx.Client, server_database_url: str
 ) -> None:
     username, password = new_user(server_database_url, Role.VIEWER)
-    old = token_for(api, username, password)
+    old = log_in(api, username, password)
     users_cli(server_database_url, "deactivate", username)
     wait_for_status(api, old, 401)
 
@@ -258,9 +251,7 @@ def test_tokens_from_before_a_deactivation_stay_void_after_reactivation(
     time.sleep(CACHE_SECONDS + 0.2)
 
     assert api.get("/numbers", headers=bearer(old)).status_code == 401
-    assert (
-        api.get("/numbers", headers=bearer(token_for(api, username, password))).status_code == 200
-    )
+    assert api.get("/numbers", headers=bearer(log_in(api, username, password))).status_code == 200
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from integration_tests.api_client import PROBLEM_JSON, create_number
 from integration_tests.private_postgres import PrivatePostgres
-from integration_tests.server import ADMIN, RunningServer, login, run_server, signed_in_client
+from integration_tests.server import ADMIN, RunningServer, run_server, signed_in_client, token_for
 from service.database import create_engine
 from service.settings import Settings
 
@@ -158,7 +158,7 @@ def _restart_under_load(
     with signed_in_client(server.url) as api:
         number_ids = [create_number(api)["id"] for _ in range(2)]
     timeline = Timeline()
-    with Load(server.url, login(server.url, *ADMIN), _kinds(number_ids)) as load:
+    with Load(server.url, token_for(server.url, *ADMIN), _kinds(number_ids)) as load:
         time.sleep(UP_SECONDS)
         timeline.stop_called = time.monotonic()
         cluster.stop(mode)

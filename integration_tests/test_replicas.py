@@ -17,7 +17,7 @@ import pytest
 
 from integration_tests.api_client import number_body
 from integration_tests.conftest import ServerFactory
-from integration_tests.server import ADMIN, RunningServer, login
+from integration_tests.server import ADMIN, RunningServer, token_for
 from integration_tests.test_auth import new_user, users_cli
 from service.models import Role
 
@@ -42,7 +42,7 @@ def test_a_token_issued_by_one_replica_works_on_another(
     replicas: tuple[RunningServer, RunningServer],
 ) -> None:
     first, second = replicas
-    token = login(first.url, *ADMIN)
+    token = token_for(first.url, *ADMIN)
     created = httpx.post(f"{second.url}/numbers", json=number_body(), headers=bearer(token))
     assert created.status_code == 201, created.text
     read = httpx.get(f"{first.url}/numbers/{created.json()['id']}", headers=bearer(token))
@@ -54,7 +54,7 @@ def test_a_deactivation_reaches_every_replica_within_the_user_cache_window(
     replicas: tuple[RunningServer, RunningServer], server_database_url: str
 ) -> None:
     username, password = new_user(server_database_url, Role.SUPERVISOR)
-    token = login(replicas[0].url, username, password)
+    token = token_for(replicas[0].url, username, password)
     for replica in replicas:  # each has the user in its cache now
         assert httpx.get(f"{replica.url}/numbers", headers=bearer(token)).status_code == 200
     users_cli(server_database_url, "deactivate", username)

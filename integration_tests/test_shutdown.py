@@ -22,7 +22,7 @@ import pytest
 from integration_tests.api_client import digits_of, expect_problem, number_body
 from integration_tests.conftest import ServerFactory
 from integration_tests.databases import connections_to, fresh_database, scalar
-from integration_tests.server import ADMIN, login, run_server
+from integration_tests.server import ADMIN, run_server, token_for
 
 DRAIN_DELAY_SECONDS = 3
 #: Hypercorn's graceful_timeout (10 s) plus the workers' lifespan shutdown, with room to spare.
@@ -39,7 +39,7 @@ def test_sigterm_turns_readiness_503_at_once_while_requests_are_still_served(
     start_server: ServerFactory,
 ) -> None:
     with start_server(env={"DRAIN_DELAY_SECONDS": str(DRAIN_DELAY_SECONDS)}) as server:
-        token = login(server.url, *ADMIN)
+        token = token_for(server.url, *ADMIN)
         with httpx.Client(base_url=server.url, timeout=10) as client:
             assert client.get("/health/ready").status_code == 200
             server.process.send_signal(signal.SIGTERM)
@@ -63,7 +63,7 @@ def test_sigterm_finishes_the_request_in_flight_refuses_new_ones_and_exits_0(
 ) -> None:
     with fresh_database("shutdown", tmp_path) as database_url:
         with run_server(database_url) as server:
-            token = login(server.url, *ADMIN)
+            token = token_for(server.url, *ADMIN)
             created = number_body()
             body = json.dumps(created).encode()
             head = (

@@ -19,14 +19,14 @@ from integration_tests.raw_http import (
     status_line,
     trickle,
 )
-from integration_tests.server import ADMIN, RunningServer, login
+from integration_tests.server import ADMIN, RunningServer, token_for
 
 BODY_TIMEOUT_SECONDS = 2.0  # the tight server's BODY_TIMEOUT_SECONDS
 BYTE_EVERY_SECONDS = 0.25  # far apart for a body, yet each read comes well within a second
 
 
 def _post_head(server: RunningServer, content: bytes) -> bytes:
-    auth = {"Authorization": f"Bearer {login(server.url, *ADMIN)}"}
+    auth = {"Authorization": f"Bearer {token_for(server.url, *ADMIN)}"}
     headers = {"Content-Type": "application/json", **auth}
     return request_head("POST", "/numbers", headers, content_length=len(content))
 

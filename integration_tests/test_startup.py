@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 
 from integration_tests.conftest import ServerFactory
 from integration_tests.databases import fresh_database, scalar
-from integration_tests.server import ADMIN, RunningServer, login, product_command, run_server
+from integration_tests.server import ADMIN, RunningServer, product_command, run_server, token_for
 from service.cli import alembic_config
 from service.settings import Settings
 
@@ -60,7 +60,7 @@ def test_replicas_starting_together_on_an_empty_database_migrate_once_and_make_o
         with servers_started_together(REPLICAS, database_url) as servers:
             for server in servers:  # each is ready, and each signs in the one supervisor
                 assert httpx.get(f"{server.url}/health/ready", timeout=10).status_code == 200
-                assert login(server.url, *ADMIN)
+                assert token_for(server.url, *ADMIN)
             outputs = [server.output() for server in servers]
         assert sum(output.count(FIRST_MIGRATION_LOG) for output in outputs) == 1, outputs
         # They sign with a key of their own, so none warns about the development key.

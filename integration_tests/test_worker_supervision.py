@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 
 from integration_tests.conftest import ServerFactory
-from integration_tests.server import ADMIN, RunningServer, login
+from integration_tests.server import ADMIN, RunningServer, token_for
 from service.serving import MAX_RESTARTS
 
 CLIENTS = 4
@@ -91,7 +91,7 @@ def test_a_killed_worker_is_replaced_while_the_other_keeps_serving(
 ) -> None:
     with start_server(env={"WEB_CONCURRENCY": "2"}) as server:
         first, second = wait_for_workers(server, 2)
-        with Load(server.url, login(server.url, *ADMIN)) as load:
+        with Load(server.url, token_for(server.url, *ADMIN)) as load:
             time.sleep(1)
             # Each time is taken before its kill: a request that fails on the killed worker
             # may end before os.kill() has even returned.
