@@ -7,10 +7,11 @@ SQLite database serialise the migrations the same way).
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,7 @@ from alembic.script import ScriptDirectory
 from integration_tests.conftest import ServerFactory
 from integration_tests.databases import fresh_database, scalar
 from integration_tests.server import ADMIN, RunningServer, product_command, run_server, token_for
-from service.cli import alembic_config
+from service.cli import alembic_config, upgrade_database
 from service.settings import Settings
 
 REPLICAS = 4
@@ -86,3 +87,16 @@ def test_a_server_signing_with_the_development_key_warns_at_start_up(
         output = server.output()
     assert DEVELOPMENT_KEY_WARNING in output
     assert "WARNING" in output.split(DEVELOPMENT_KEY_WARNING)[0].splitlines()[-1]
+
+
+def test_a_migrated_sqlite_file_is_in_wal_mode(
+    tmp_path: Path,
+) -> None:
+    # WAL belongs to the file: the migrations set it once, under their lock, so that replicas
+    # opening connections at once never race to change the journal mode.
+    path = tmp_path / "wal.sqlite3"
+    settings = Settings.from_env({"DATABASE_URL": f"sqlite+aiosqlite:///{path}"})
+    upgrade_database(settings)
+
+    with closing(sqlite3.connect(path)) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)

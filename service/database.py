@@ -119,10 +119,10 @@ def _statement_cache_args(size: int) -> dict[str, Any]:
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers work while one process writes; busy_timeout makes writers queue
-    # instead of failing at once when several workers share the file.
+    # busy_timeout makes writers queue instead of failing at once when several workers share
+    # the file. (WAL, which lets readers work while one process writes, is a property of the
+    # file: the migrations set it once, rather than every new connection racing to.)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

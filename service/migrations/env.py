@@ -42,6 +42,12 @@ def _run(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
         connection.commit()
+    if connection.dialect.name == "sqlite":
+        # WAL lets readers work while one process writes. It belongs to the file and lasts, so
+        # it is set here, under the migration lock, not by every connection as it opens: a
+        # journal-mode change racing other processes' new connections fails "database is locked".
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
